@@ -1,0 +1,71 @@
+# salesbot: `make run` starts the assistant with demo data, `make test` runs every test.
+# Both install what they need into .venv (Python 3.10) and skip work already done.
+
+PYTHON ?= python3.10
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MODEL := models/salesbot.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
+
+.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench clean
+
+run: $(INSTALLED) $(MODEL)
+	$(BIN)/salesbot demo-data --if-empty
+	$(BIN)/salesbot run
+
+test: $(INSTALLED) $(MODEL)
+	$(BIN)/ruff check bot actions tests bench
+	$(BIN)/ruff format --check bot actions tests bench
+	$(BIN)/salesbot nlu-assets --check
+	$(BIN)/salesbot validate-data
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
+	$(MAKE) --no-print-directory rasa-test
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip<24.1"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+model: $(MODEL)
+
+# Rasa also fingerprints the inputs; the file dependencies skip even loading Rasa.
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(BIN)/rasa train --fixed-model-name salesbot --out models
+	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/salesbot demo-data --if-empty
+
+# After editing knowledge/catalog.csv: regenerate the jieba dictionary and lookups.
+assets: $(INSTALLED)
+	$(BIN)/salesbot nlu-assets
+
+validate: $(INSTALLED)
+	$(BIN)/salesbot validate-data
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check bot actions tests bench
+
+unit: $(INSTALLED)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(INSTALLED)
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(INSTALLED) $(MODEL)
+	$(BIN)/pytest -q tests/e2e
+
+# Conversation stories (tests/stories) through NLU and dialogue policies of the model.
+rasa-test: $(INSTALLED) $(MODEL)
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
+		--fail-on-prediction-errors --out var/results/core
+
+bench: $(INSTALLED) $(MODEL)
+	$(BIN)/python -m bench.lookup_latency
+
+clean:
+	rm -rf var/results var/log models

@@ -1,0 +1,1 @@
+"""salesbot: a conversational sales assistant for retail chains."""

@@ -1,0 +1,64 @@
+"""Builds the object graph on first use; nothing is built at import time.
+
+Entrypoints (actions, CLI, consoles) call `services()`; tests may call `configure()`
+with their own database URL or knowledge folder first.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot import config
+from bot.db.engine import shared_engine
+from bot.knowledge import Knowledge, load_knowledge
+from bot.services.customers import CustomerService
+
+
+@dataclass
+class Services:
+    database_url: str
+    knowledge_dir: Path
+
+    @cached_property
+    def engine(self) -> Engine:
+        return shared_engine(self.database_url)
+
+    @cached_property
+    def knowledge(self) -> Knowledge:
+        return load_knowledge(self.knowledge_dir)
+
+    @cached_property
+    def customers(self) -> CustomerService:
+        return CustomerService(
+            self.engine,
+            self.knowledge,
+            config.business_timezone(),
+            scale_ttl_seconds=config.value_scale_ttl_seconds(),
+        )
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def configure(
+    database_url: str | None = None, knowledge_dir: Path | None = None
+) -> Services:
+    global _services
+    with _lock:
+        _services = Services(
+            database_url or config.database_url(),
+            knowledge_dir or config.knowledge_dir(),
+        )
+        return _services
+
+
+def services() -> Services:
+    with _lock:
+        current = _services
+    return current or configure()

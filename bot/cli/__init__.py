@@ -1,0 +1,1 @@
+"""The `salesbot` command line."""

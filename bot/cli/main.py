@@ -1,0 +1,257 @@
+"""`salesbot`: set up the database, fill it, import, look customers up, run servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from bot import bootstrap, config
+from bot.customers.present import card_fields
+
+
+@click.group()
+def cli() -> None:
+    """salesbot: conversational sales assistant for retail chains."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the schema of DATABASE_URL (default: var/salesbot.db)."""
+    from bot.db.migrate import upgrade
+
+    upgrade(config.database_url())
+    click.echo(f"schema up to date: {_safe_url(config.database_url())}")
+
+
+@cli.command("demo-data")
+@click.option(
+    "--customers", default=2000, show_default=True, type=click.IntRange(1, 5_000_000)
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="last day of the 2 years of orders (default: today)",
+)
+@click.option("--reset", is_flag=True, help="drop and recreate all tables first")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="do nothing when the database already has customers",
+)
+def demo_data(customers: int, seed: int, as_of, reset: bool, if_empty: bool) -> None:
+    """Fill the database with the demo retailer (deterministic for a seed and date)."""
+    from bot.db.migrate import upgrade
+    from bot.demo.generator import DatabaseNotEmpty, DemoConfig, generate
+
+    services = bootstrap.services()
+    if reset:
+        _drop_all(services.engine)
+    upgrade(services.database_url)
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        summary = generate(
+            services.engine,
+            services.knowledge,
+            DemoConfig(
+                customers=customers, seed=seed, as_of=day, tz=config.business_timezone()
+            ),
+            progress=sys.stderr.isatty() or customers >= 100_000,
+        )
+    except DatabaseNotEmpty:
+        if if_empty:
+            click.echo("database already has customers; nothing to do")
+            return
+        raise click.ClickException(
+            "the database already has customers; use --reset to rebuild it"
+        ) from None
+    click.echo(
+        f"demo data: {summary.stores} stores, {summary.staff} staff, "
+        f"{summary.customers} customers, {summary.orders} orders, "
+        f"{summary.order_lines} order lines in {summary.seconds:.1f}s "
+        f"(as of {day}, seed {seed}); try phone 13800000000"
+    )
+
+
+def _drop_all(engine) -> None:
+    from sqlalchemy import text
+
+    from bot.db.tables import metadata
+
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["customers", "products", "transactions"]))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="where to write rejected rows (default: PATH.rejects.csv)",
+)
+@click.option("--strict", is_flag=True, help="import nothing if any row is rejected")
+def import_cmd(kind: str, path: Path, report_path: Path | None, strict: bool) -> None:
+    """Import a CSV file of KIND (columns: see README)."""
+    from bot.db.migrate import upgrade
+    from bot.importer.loader import ImportFileError, import_file, write_report
+
+    services = bootstrap.services()
+    upgrade(services.database_url)
+    try:
+        report = import_file(
+            services.engine,
+            kind,
+            path,
+            config.business_timezone(),
+            progress=sys.stderr.isatty(),
+            strict=strict,
+        )
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    _print_report(report, path, report_path, write_report)
+    if report.rolled_back:
+        raise click.ClickException(
+            "rows were rejected; nothing was imported (--strict)"
+        )
+
+
+def _print_report(report, path: Path, report_path: Path | None, write_report) -> None:
+    click.echo(
+        f"{report.kind}: {report.rows} rows read, {report.inserted} imported, "
+        f"{report.skipped_existing} already present, {len(report.rejections)} rejected"
+    )
+    if report.rejections:
+        target = report_path or path.with_name(path.name + ".rejects.csv")
+        write_report(report, target)
+        click.echo(f"rejected rows with line numbers and reasons: {target}")
+
+
+@cli.command("nlu-assets")
+@click.option(
+    "--check", is_flag=True, help="fail if the files are out of date instead of writing"
+)
+def nlu_assets(check: bool) -> None:
+    """Write the jieba dictionary and lookup tables derived from the catalog."""
+    from bot.nlu_assets import render
+
+    stale = []
+    for relative, content in render(bootstrap.services().knowledge).items():
+        path = config.PROJECT_ROOT / relative
+        if path.exists() and path.read_text(encoding="utf-8") == content:
+            continue
+        stale.append(str(relative))
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+    if check and stale:
+        raise click.ClickException(
+            f"out of date: {', '.join(stale)}; run salesbot nlu-assets"
+        )
+    click.echo(
+        f"{'updated' if stale else 'up to date'}: {', '.join(stale) or 'nlu assets'}"
+    )
+
+
+@cli.command("validate-data")
+def validate_data() -> None:
+    """Validate domain, NLU data, stories and rules; any warning fails."""
+    from bot.cli.validate import validate_project
+
+    problems, tolerated = validate_project(config.PROJECT_ROOT)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} validation warning(s)")
+    click.echo(
+        f"training data valid: no warnings ({len(tolerated)} responses sent only "
+        "by custom actions, as expected)"
+    )
+
+
+@cli.command()
+@click.argument("number")
+def lookup(number: str) -> None:
+    """Print the customer card for a phone or member number (audited as 'cli')."""
+    from bot.customers.identifiers import IdentifierError
+    from bot.services.customers import Actor, CustomerNotFound
+
+    kind = "member_no" if number.strip().upper().startswith("M") else "phone"
+    try:
+        card = bootstrap.services().customers.lookup(kind, number, Actor("cli", "cli"))
+    except IdentifierError as error:
+        raise click.ClickException(
+            f"not a valid {kind}: {number} ({error.code})"
+        ) from error
+    except CustomerNotFound as error:
+        raise click.ClickException(str(error)) from error
+    for key, value in card_fields(card).items():
+        click.echo(f"{key}: {value}")
+
+
+@cli.command()
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    default=Path("models/salesbot.tar.gz"),
+    show_default=True,
+)
+@click.option(
+    "--port", default=5005, show_default=True, type=int, help="Rasa server port"
+)
+@click.option("--action-port", default=5055, show_default=True, type=int)
+def run(model: Path, port: int, action_port: int) -> None:
+    """Run the action server and the Rasa server on 127.0.0.1 until Ctrl-C."""
+    from bot.runtime.servers import ServerFailed, start_action_server, start_rasa_server
+
+    root = config.PROJECT_ROOT
+    if not (root / model).exists():
+        raise click.ClickException(f"no model at {model}; run `make model` first")
+    env = {"DATABASE_URL": config.database_url()}
+    logs = root / "var" / "log"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    actions = start_action_server(action_port, env, logs / "actions.log", root)
+    rasa = start_rasa_server(
+        root / model, port, action_port, env, logs / "rasa.log", root
+    )
+    try:
+        actions.wait_healthy(120)
+        click.echo("loading the model...")
+        rasa.wait_healthy(300)
+        click.echo(
+            f"salesbot is ready: POST http://127.0.0.1:{port}/webhooks/rest/webhook\n"
+            f"  curl -s -XPOST http://127.0.0.1:{port}/webhooks/rest/webhook "
+            "-H 'Content-Type: application/json' "
+            '-d \'{"sender": "clerk-1", "message": "帮我查一下13800000000"}\'\n'
+            f"logs: {logs}; Ctrl-C stops both servers"
+        )
+        while actions.process.poll() is None and rasa.process.poll() is None:
+            time.sleep(1)
+        raise click.ClickException("a server stopped; see the logs in var/log")
+    except ServerFailed as error:
+        raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        click.echo("stopping...")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)
+        rasa.stop()
+        actions.stop()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    cli()

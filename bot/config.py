@@ -1,0 +1,31 @@
+"""Settings read from the environment, with development defaults.
+
+Nothing here opens a connection or reads a file: callers ask when they need a value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, else a SQLite file under `var/` (works with no servers)."""
+    default = f"sqlite:///{PROJECT_ROOT / 'var' / 'salesbot.db'}"
+    return os.environ.get("DATABASE_URL", default)
+
+
+def knowledge_dir() -> Path:
+    return Path(os.environ.get("SALESBOT_KNOWLEDGE", PROJECT_ROOT / "knowledge"))
+
+
+def business_timezone() -> ZoneInfo:
+    """Timestamps are stored in UTC; dates are shown in the shops' time zone."""
+    return ZoneInfo(os.environ.get("SALESBOT_TZ", "Asia/Shanghai"))
+
+
+def value_scale_ttl_seconds() -> int:
+    return int(os.environ.get("SALESBOT_VALUE_SCALE_TTL", "600"))

@@ -1,0 +1,1 @@
+"""Customer identification: pure rules over plain data (no database, no Rasa)."""

@@ -1,0 +1,92 @@
+"""The customer card a clerk sees: plain facts in, plain card out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.customers.masking import mask_name, mask_phone
+from bot.customers.value import RfmScale, RfmScore, score
+from bot.knowledge.schema import Membership, Segments
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the database knows about one customer, aggregated."""
+
+    customer_id: int
+    member_no: str
+    name: str
+    phone: str | None
+    home_store: str | None
+    joined_on: dt.date
+    lifetime_spend_fen: int
+    order_count: int
+    last_purchase: dt.date | None
+    top_categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer_id: int
+    member_no: str
+    masked_name: str
+    masked_phone: str
+    level: str
+    home_store: str
+    lifetime_spend_fen: int
+    order_count: int
+    last_purchase: dt.date | None
+    days_since_last_purchase: int | None
+    top_categories: tuple[str, ...]
+    value_label: str
+    rfm: RfmScore | None
+
+
+def member_level(lifetime_spend_fen: int, membership: Membership) -> str:
+    """The highest level whose min_spend (yuan) the lifetime spend reaches."""
+    reached = [
+        level.name
+        for level in membership.levels
+        if lifetime_spend_fen >= level.min_spend * 100
+    ]
+    return reached[-1]
+
+
+def value_label(rfm: RfmScore | None, segments: Segments) -> str:
+    if rfm is None:
+        return segments.no_purchase_label
+    for label in segments.value_labels:
+        if rfm.total >= label.min_total:
+            return label.name
+    return segments.value_labels[-1].name
+
+
+def build_card(
+    facts: CustomerFacts,
+    scale: RfmScale,
+    membership: Membership,
+    segments: Segments,
+    today: dt.date,
+) -> CustomerCard:
+    days = (today - facts.last_purchase).days if facts.last_purchase else None
+    rfm = (
+        score(max(days, 0), facts.order_count, facts.lifetime_spend_fen, scale)
+        if days is not None and facts.order_count
+        else None
+    )
+    return CustomerCard(
+        customer_id=facts.customer_id,
+        member_no=facts.member_no,
+        masked_name=mask_name(facts.name),
+        masked_phone=mask_phone(facts.phone) if facts.phone else "",
+        level=member_level(facts.lifetime_spend_fen, membership),
+        home_store=facts.home_store or "",
+        lifetime_spend_fen=facts.lifetime_spend_fen,
+        order_count=facts.order_count,
+        last_purchase=facts.last_purchase,
+        days_since_last_purchase=days,
+        top_categories=facts.top_categories,
+        value_label=value_label(rfm, segments),
+        rfm=rfm,
+    )

@@ -1,0 +1,1 @@
+"""Data layer: schema, engine, unit of work, repositories and migrations."""

@@ -1,0 +1,215 @@
+"""The relational schema, as SQLAlchemy Core tables.
+
+Conventions: money is stored in integer fen (1/100 yuan) so sums are exact on every
+backend; timestamps are naive UTC; phone numbers are stored normalised to the
+11-digit mainland mobile form. The Alembic migrations in `migrations/` create exactly
+this schema (an integration test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("city", String(32), nullable=False),
+    Column("opened_on", Date),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(32), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("store_id", Integer, ForeignKey("stores.id")),
+    Column("password_hash", String(128), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_no", String(16), nullable=False, unique=True),
+    Column("name", String(32), nullable=False),
+    Column("phone", String(11), unique=True),
+    Column("gender", String(1), nullable=False, default="U"),
+    Column("birthday", Date),
+    Column("wechat_openid", String(64), unique=True),
+    Column("home_store_id", Integer, ForeignKey("stores.id")),
+    Column("joined_on", Date, nullable=False),
+    Column("marketing_consent", Boolean, nullable=False, default=False),
+    Column("consent_updated_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(32), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("category", String(32), nullable=False, index=True),
+    Column("subcategory", String(32), nullable=False),
+    Column("brand", String(32), nullable=False),
+    Column("color", String(16)),
+    Column("price_fen", Integer, nullable=False),
+    Column("price_tier", Integer, nullable=False, default=1),
+    Column("launch_date", Date),
+    Column("tags", String(128), nullable=False, default=""),
+    Column("stock", Integer, nullable=False, default=0),
+    Column("consumable", Boolean, nullable=False, default=False),
+    Column("cycle_days", Integer),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("order_no", String(32), nullable=False, unique=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("store_id", Integer, ForeignKey("stores.id")),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("ordered_at", DateTime, nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("channel", String(16), nullable=False, default="store"),
+    Index("ix_orders_customer_ordered", "customer_id", "ordered_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "order_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("orders.id"),
+        nullable=False,
+    ),
+    Column("line_no", Integer, nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_fen", Integer, nullable=False),
+    Column("discount_fen", Integer, nullable=False, default=0),
+    UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line"),
+)
+
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(64), nullable=False),
+    Column("note", Text),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("created_at", DateTime, nullable=False),
+)
+
+segment_snapshots = Table(
+    "segment_snapshots",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("recency_days", Integer),
+    Column("frequency", Integer, nullable=False),
+    Column("monetary_fen", BigInteger, nullable=False),
+    Column("r_score", Integer),
+    Column("f_score", Integer),
+    Column("m_score", Integer),
+    Column("segment", String(32), nullable=False),
+    Column("value_tier", String(16)),
+    Column("lifecycle", String(16)),
+    Column("clv_fen", BigInteger),
+    Column("details", JSON),
+    UniqueConstraint(
+        "customer_id", "as_of", name="uq_segment_snapshots_customer_as_of"
+    ),
+)
+
+recommendation_log = Table(
+    "recommendation_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True
+    ),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("shown_at", DateTime, nullable=False),
+    Column("outcome", String(16)),
+    Column("outcome_at", DateTime),
+)
+
+care_outbox = Table(
+    "care_outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column(
+        "customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True
+    ),
+    Column("trigger", String(32), nullable=False),
+    Column("is_marketing", Boolean, nullable=False),
+    Column("holdout", Boolean, nullable=False, default=False),
+    Column("body", Text, nullable=False),
+    Column("scheduled_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_at", DateTime),
+    Column("sent_at", DateTime),
+    Column("last_error", Text),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_care_outbox_status_scheduled", "status", "scheduled_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), index=True),
+    Column("channel", String(32), nullable=False),
+    Column("detail", JSON),
+)

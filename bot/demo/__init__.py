@@ -1,0 +1,1 @@
+"""The demo retailer: deterministic, persona-driven data to try and test salesbot."""

@@ -1,0 +1,1 @@
+"""Import of a retailer's own customers, products and transactions from CSV."""

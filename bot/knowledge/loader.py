@@ -1,0 +1,128 @@
+"""Load and validate `knowledge/` once; every error names the file and the key."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.knowledge.schema import Complements, Membership, Product, Segments
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file is missing or wrong; the message says where."""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    catalog: tuple[Product, ...]
+    membership: Membership
+    segments: Segments
+    complements: Complements
+
+    def subcategories(self) -> set[str]:
+        return {product.subcategory for product in self.catalog}
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    knowledge = Knowledge(
+        catalog=load_catalog(directory / "catalog.csv"),
+        membership=_load_yaml(directory / "membership.yml", Membership),
+        segments=_load_yaml(directory / "segments.yml", Segments),
+        complements=_load_yaml(directory / "complements.yml", Complements),
+    )
+    _check_complements(knowledge, directory / "complements.yml")
+    return knowledge
+
+
+def _load_yaml(path: Path, model: type[BaseModel]) -> Any:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return model.parse_obj(raw or {})
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path}: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        for error in exc.errors()
+    )
+
+
+def load_catalog(path: Path) -> tuple[Product, ...]:
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: file not found") from exc
+    products, seen = [], set()
+    with handle:
+        for line_no, row in enumerate(csv.DictReader(handle), start=2):
+            product = parse_catalog_row(path, line_no, row)
+            if product.sku in seen:
+                raise KnowledgeError(f"{path}:{line_no}: sku: duplicate {product.sku}")
+            seen.add(product.sku)
+            products.append(product)
+    if not products:
+        raise KnowledgeError(f"{path}: the catalog has no products")
+    return tuple(products)
+
+
+def parse_catalog_row(path: Path, line_no: int, row: dict[str, str]) -> Product:
+    try:
+        return Product(
+            sku=row["sku"],
+            name=row["name"],
+            category=row["category"],
+            subcategory=row["subcategory"],
+            brand=row["brand"],
+            price_fen=yuan_to_fen(row["price"]),
+            price_tier=int(row["price_tier"]),
+            launch_date=dt.date.fromisoformat(row["launch_date"])
+            if row["launch_date"]
+            else None,
+            tags=tuple(tag for tag in row["tags"].split("|") if tag),
+            stock=int(row["stock"]),
+            consumable=row["consumable"] == "1",
+            cycle_days=int(row["cycle_days"]) if row["cycle_days"] else None,
+            color=row["color"] or None,
+        )
+    except KeyError as exc:
+        raise KnowledgeError(f"{path}: missing column {exc.args[0]}") from exc
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path}:{line_no}: {_describe(exc)}") from exc
+    except ValueError as exc:
+        raise KnowledgeError(f"{path}:{line_no}: {exc}") from exc
+
+
+def yuan_to_fen(text: str) -> int:
+    """'899.00' -> 89900; exact, and rejects more than two decimals."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {text!r}") from exc
+    fen = amount * 100
+    if fen != fen.to_integral_value() or not amount.is_finite():
+        raise ValueError(f"not an amount in yuan and fen: {text!r}")
+    return int(fen)
+
+
+def _check_complements(knowledge: Knowledge, path: Path) -> None:
+    known = knowledge.subcategories()
+    for source, targets in knowledge.complements.complements.items():
+        for name in (source, *targets):
+            if name not in known:
+                raise KnowledgeError(
+                    f"{path}: complements.{source}: unknown subcategory {name!r}"
+                )

@@ -1,0 +1,1 @@
+"""Running salesbot's servers."""

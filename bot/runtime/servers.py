@@ -1,0 +1,140 @@
+"""Start the action server and the Rasa server as child processes, on loopback.
+
+Used by `salesbot run` (and so `make run`) and by the end-to-end tests, so both run
+the servers the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServerFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    health_url: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise ServerFailed(
+                    f"{self.name} exited with {code}:\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        raise ServerFailed(
+            f"{self.name} not healthy after {timeout:.0f}s:\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def start_action_server(
+    port: int, env: dict[str, str], log_path: Path, cwd: Path
+) -> Server:
+    process = _spawn(
+        [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        {**env, "SANIC_HOST": LOOPBACK},
+        log_path,
+        cwd,
+    )
+    return Server(
+        "action server", process, f"http://{LOOPBACK}:{port}/health", log_path
+    )
+
+
+def start_rasa_server(
+    model: Path,
+    port: int,
+    action_port: int,
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path,
+) -> Server:
+    endpoints = log_path.with_suffix(".endpoints.yml")
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n',
+        encoding="utf-8",
+    )
+    argv = [
+        _bin("rasa"),
+        "run",
+        "-m",
+        str(model),
+        "-i",
+        LOOPBACK,
+        "-p",
+        str(port),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(cwd / "credentials.yml"),
+    ]
+    process = _spawn(argv, env, log_path, cwd)
+    return Server(
+        "rasa server", process, f"http://{LOOPBACK}:{port}/webhooks/rest/", log_path
+    )
+
+
+def _spawn(
+    argv: list[str], env: dict[str, str], log_path: Path, cwd: Path
+) -> subprocess.Popen:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

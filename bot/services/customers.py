@@ -1,0 +1,271 @@
+"""Customer identification use cases: look up, card, preferences, history.
+
+Every call reads one customer's profile and so writes one audit row (who, which
+customer, when, channel), also when the lookup fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from bot.customers.card import CustomerCard, CustomerFacts, build_card
+from bot.customers.identifiers import Identifier, IdentifierError, to_identifier
+from bot.customers.masking import mask_name, mask_phone
+from bot.customers.value import RfmScale, build_scale
+from bot.db.repositories import CustomerRepository, OrderView, PreferenceRow
+from bot.db.uow import UnitOfWork
+from bot.knowledge import Knowledge
+from bot.timeutil import local_date, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: the conversation, its channel and, when known, the staff member."""
+
+    sender_id: str
+    channel: str
+    staff_username: str | None = None
+
+    def label(self) -> str:
+        if self.staff_username:
+            return f"staff:{self.staff_username}"
+        return f"sender:{self.sender_id}"
+
+
+class CustomerNotFound(LookupError):
+    def __init__(self, identifier: Identifier) -> None:
+        super().__init__(f"no customer with {identifier.kind} {identifier.value}")
+        self.identifier = identifier
+
+
+@dataclass(frozen=True)
+class ShareView:
+    name: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class PreferenceView:
+    masked_name: str
+    categories: tuple[ShareView, ...]
+    brands: tuple[ShareView, ...]
+    price_band_fen: tuple[int, int] | None
+    noted: tuple[PreferenceRow, ...]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    masked_name: str
+    order_count: int
+    orders: tuple[OrderView, ...]
+
+
+class CustomerService:
+    def __init__(
+        self,
+        engine: Engine,
+        knowledge: Knowledge,
+        tz: ZoneInfo,
+        clock: Callable[[], dt.datetime] = utcnow,
+        scale_ttl_seconds: float = 600,
+    ) -> None:
+        self._engine = engine
+        self._knowledge = knowledge
+        self._tz = tz
+        self._clock = clock
+        self._scale = _ScaleCache(scale_ttl_seconds)
+
+    def lookup(self, kind: str, text: str, actor: Actor) -> CustomerCard:
+        """Find a customer by a typed phone or member number; audited either way."""
+        with UnitOfWork(self._engine) as uow:
+            try:
+                identifier = to_identifier(kind, text)
+            except IdentifierError as error:
+                self._audit(uow, actor, "lookup", None, {"result": error.code})
+                uow.commit()
+                raise
+            customer_id = uow.customers.find_id(identifier.kind, identifier.value)
+            detail = {"by": identifier.kind, "value": _masked(identifier)}
+            if customer_id is None:
+                self._audit(
+                    uow, actor, "lookup", None, {**detail, "result": "not_found"}
+                )
+                uow.commit()
+                raise CustomerNotFound(identifier)
+            card = self._card(uow.customers, customer_id)
+            self._audit(
+                uow, actor, "lookup", customer_id, {**detail, "result": "found"}
+            )
+            uow.commit()
+            return card
+
+    def card(self, customer_id: int, actor: Actor) -> CustomerCard:
+        with UnitOfWork(self._engine) as uow:
+            card = self._card(uow.customers, customer_id)
+            self._audit(uow, actor, "segment", customer_id)
+            uow.commit()
+            return card
+
+    def preferences(self, customer_id: int, actor: Actor) -> PreferenceView:
+        with UnitOfWork(self._engine) as uow:
+            repo = uow.customers
+            row = self._require(repo, customer_id)
+            spend = repo.totals(customer_id).spend_fen
+            view = PreferenceView(
+                masked_name=mask_name(row.name),
+                categories=_shares(repo.spend_by(customer_id, "category", 3), spend),
+                brands=_shares(repo.spend_by(customer_id, "brand", 3), spend),
+                price_band_fen=_price_band(repo.unit_prices(customer_id)),
+                noted=tuple(repo.preferences(customer_id)),
+            )
+            self._audit(uow, actor, "preferences", customer_id)
+            uow.commit()
+            return view
+
+    def history(self, customer_id: int, actor: Actor, limit: int = 5) -> HistoryView:
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow.customers, customer_id)
+            view = HistoryView(
+                masked_name=mask_name(row.name),
+                order_count=uow.customers.totals(customer_id).order_count,
+                orders=tuple(uow.customers.recent_orders(customer_id, limit)),
+            )
+            self._audit(uow, actor, "history", customer_id)
+            uow.commit()
+            return view
+
+    def _card(self, repo: CustomerRepository, customer_id: int) -> CustomerCard:
+        row = self._require(repo, customer_id)
+        totals = repo.totals(customer_id)
+        top = self._knowledge.segments.top_categories
+        facts = CustomerFacts(
+            customer_id=row.id,
+            member_no=row.member_no,
+            name=row.name,
+            phone=row.phone,
+            home_store=row.home_store,
+            joined_on=row.joined_on,
+            lifetime_spend_fen=totals.spend_fen,
+            order_count=totals.order_count,
+            last_purchase=local_date(totals.last_ordered_at, self._tz)
+            if totals.last_ordered_at
+            else None,
+            top_categories=tuple(
+                s.name for s in repo.spend_by(customer_id, "category", top)
+            ),
+        )
+        today = self._today()
+        scale = self._scale.get(self._build_scale)
+        return build_card(
+            facts, scale, self._knowledge.membership, self._knowledge.segments, today
+        )
+
+    def _build_scale(self) -> RfmScale:
+        """Over all buyers, on its own connection (it may run in a background thread)."""
+        today = self._today()
+        with UnitOfWork(self._engine) as uow:
+            rows = uow.customers.buyer_aggregates()
+        recency = [
+            max((today - local_date(last, self._tz)).days, 0) for last, _, _ in rows
+        ]
+        return build_scale(recency, [r[1] for r in rows], [r[2] for r in rows])
+
+    def _require(self, repo: CustomerRepository, customer_id: int):
+        row = repo.get(customer_id)
+        if row is None:
+            raise LookupError(f"customer {customer_id} does not exist")
+        return row
+
+    def _today(self) -> dt.date:
+        return local_date(self._clock(), self._tz)
+
+    def _audit(self, uow, actor: Actor, action, customer_id, detail=None) -> None:
+        uow.audit.record(
+            actor=actor.label(),
+            action=action,
+            channel=actor.channel,
+            customer_id=customer_id,
+            detail=detail,
+            at=self._clock(),
+        )
+
+
+class _ScaleCache:
+    """The RFM scale changes slowly and costs a scan of all orders to build.
+
+    The first call builds it; after the TTL the old scale keeps serving while one
+    background thread builds the new one, so no request waits for a rebuild.
+    """
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+        self._first_build = threading.Lock()
+        self._value: RfmScale | None = None
+        self._built_at = 0.0
+        self._refreshing = False
+
+    def get(self, build: Callable[[], RfmScale]) -> RfmScale:
+        with self._lock:
+            value = self._value
+            stale = time.monotonic() - self._built_at > self._ttl
+            if value is not None and stale and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, args=(build,), daemon=True).start()
+        if value is not None:
+            return value
+        with self._first_build:
+            if self._value is None:
+                self._store(build())
+            return self._value
+
+    def _refresh(self, build: Callable[[], RfmScale]) -> None:
+        try:
+            self._store(build())
+        except Exception:  # noqa: BLE001 (keep serving the old scale; log why)
+            logger.exception("rebuilding the RFM scale failed; keeping the old one")
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def _store(self, value: RfmScale) -> None:
+        with self._lock:
+            self._value = value
+            self._built_at = time.monotonic()
+
+
+def _masked(identifier: Identifier) -> str:
+    return (
+        mask_phone(identifier.value) if identifier.kind == "phone" else identifier.value
+    )
+
+
+def _shares(rows, total_fen: int) -> tuple[ShareView, ...]:
+    """Each name's share of the customer's whole spend, in percent."""
+    total = max(total_fen, 1)
+    return tuple(
+        ShareView(row.name, round(100 * row.amount_fen / total)) for row in rows
+    )
+
+
+def _price_band(prices: list[int]) -> tuple[int, int] | None:
+    """The middle half of what she paid per item (25th to 75th percentile)."""
+    if not prices:
+        return None
+    low, high = np.percentile(np.asarray(prices), [25, 75])
+    return _whole_yuan(low), _whole_yuan(high)
+
+
+def _whole_yuan(fen: float) -> int:
+    return int(round(fen / 100)) * 100

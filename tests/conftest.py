@@ -1,0 +1,80 @@
+"""Shared fixtures: knowledge, migrated databases (SQLite and PostgreSQL), demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from bot.config import PROJECT_ROOT
+from bot.db.engine import make_engine
+from bot.db.migrate import upgrade
+from bot.demo.generator import DemoConfig, generate
+from bot.knowledge import Knowledge, load_knowledge
+
+DEMO_AS_OF = dt.date(2026, 11, 20)
+DEMO_SEED = 7
+DEMO_CUSTOMERS = 400
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PG_URL = os.environ.get(
+    "SALESBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(PROJECT_ROOT / "knowledge")
+
+
+def migrated_sqlite(path: Path) -> tuple[str, Engine]:
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url, make_engine(url)
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """An empty SQLite database built by the migrations."""
+    url, engine = migrated_sqlite(tmp_path / "salesbot.db")
+    yield url, engine
+    engine.dispose()
+
+
+def demo_config(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoConfig:
+    return DemoConfig(customers=customers, seed=seed, as_of=DEMO_AS_OF, tz=SHANGHAI)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, knowledge: Knowledge) -> Iterator[tuple[str, Engine]]:
+    """A demo database shared by read-only tests (do not write to it)."""
+    url, engine = migrated_sqlite(tmp_path_factory.mktemp("demo") / "demo.db")
+    generate(engine, knowledge, demo_config(), progress=False)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; skipped when no server answers."""
+    admin = make_engine(PG_URL)
+    try:
+        with admin.connect():
+            pass
+    except Exception as error:  # noqa: BLE001 (any connection failure means: skip)
+        admin.dispose()
+        pytest.skip(f"no PostgreSQL server at {PG_URL} ({type(error).__name__})")
+    name = f"salesbot_test_{uuid.uuid4().hex[:10]}"
+    autocommit = admin.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with autocommit.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,65 @@
+"""The `salesbot` command line against real databases."""
+
+import pytest
+from click.testing import CliRunner
+
+from bot import bootstrap
+from bot.cli.main import cli
+
+
+@pytest.fixture()
+def run(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    bootstrap.configure(database_url=url)
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
+    bootstrap.configure()
+
+
+def test_demo_data_then_lookup_prints_a_masked_card(run):
+    made = run("demo-data", "--customers", "30", "--seed", "3", "--as-of", "2026-11-20")
+    assert made.exit_code == 0, made.output
+    assert "30 customers" in made.output
+    shown = run("lookup", "13800000000")
+    assert shown.exit_code == 0
+    assert "phone: 138****0000" in shown.output
+    assert "member_no: M00000001" in shown.output
+
+
+def test_demo_data_refuses_a_full_database_unless_asked(run):
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    again = run("demo-data", "--customers", "5")
+    assert again.exit_code == 1
+    assert "already has customers" in again.output
+    assert run("demo-data", "--if-empty").exit_code == 0
+    assert run("demo-data", "--customers", "7", "--reset").exit_code == 0
+
+
+def test_bad_input_on_the_command_line_is_an_error_message_not_a_traceback(run):
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    for args, message in [
+        (("lookup", "12345"), "not a valid phone"),
+        (("lookup", "13900000009"), "no customer with phone"),
+        (("import", "customers", "/no/such/file.csv"), "file not found"),
+    ]:
+        result = run(*args)
+        assert result.exit_code == 1
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_import_writes_the_rejection_report_next_to_the_file(run, tmp_path):
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "member_no,name,phone,gender,birthday,home_store,joined_on,marketing_consent,wechat_openid\n"
+        "M70000001,甲,13911112222,女,,S01,2025-01-01,1,\nM70000002,乙,139,女,,S01,2025-01-01,1,\n",
+        encoding="utf-8",
+    )
+    result = run("import", "customers", str(path))
+    assert "2 rows read, 1 imported, 0 already present, 1 rejected" in result.output
+    assert (tmp_path / "c.csv.rejects.csv").exists()
+    strict = run("import", "customers", str(path), "--strict")
+    assert strict.exit_code == 1
+    assert "nothing was imported" in strict.output

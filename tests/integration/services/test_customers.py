@@ -1,0 +1,131 @@
+"""Customer use cases against a real demo database, checked against independent SQL."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.customers.identifiers import IdentifierError
+from bot.db import tables as t
+from bot.services.customers import Actor, CustomerNotFound, CustomerService
+from tests.conftest import DEMO_AS_OF, SHANGHAI
+
+CLERK = Actor(sender_id="tablet-7", channel="rest")
+
+
+@pytest.fixture()
+def service(demo_db, knowledge):
+    clock = lambda: dt.datetime.combine(DEMO_AS_OF, dt.time(4))  # noqa: E731 (noon in Shanghai)
+    return CustomerService(demo_db[1], knowledge, SHANGHAI, clock=clock)
+
+
+def audit_rows(engine, actor):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(
+                t.audit_log.c.action,
+                t.audit_log.c.customer_id,
+                t.audit_log.c.channel,
+                t.audit_log.c.detail,
+            )
+            .where(t.audit_log.c.actor == actor)
+            .order_by(t.audit_log.c.id)
+        ).all()
+
+
+def test_a_lookup_by_phone_returns_the_card_computed_from_the_orders(service, demo_db):
+    card = service.lookup("phone", "138 0000 0000", Actor("s1", "rest"))
+    with demo_db[1].connect() as conn:
+        count, spend = conn.execute(
+            select(func.count(), func.sum(t.orders.c.total_fen)).where(
+                t.orders.c.customer_id == 1
+            )
+        ).one()
+        name = conn.execute(
+            select(t.customers.c.name).where(t.customers.c.id == 1)
+        ).scalar_one()
+    assert card.customer_id == 1
+    assert card.order_count == count
+    assert card.lifetime_spend_fen == spend
+    assert card.masked_name == name[0] + "*" * (len(name) - 1)
+    assert card.value_label == "高价值"
+
+
+def test_a_lookup_by_member_number_finds_the_same_customer(service):
+    assert (
+        service.lookup("member_no", "m00000002", Actor("s2", "rest")).customer_id == 2
+    )
+
+
+def test_every_lookup_is_audited_found_or_not(service, demo_db):
+    actor = Actor("audited", "rest")
+    service.lookup("phone", "13800000000", actor)
+    with pytest.raises(CustomerNotFound):
+        service.lookup("phone", "13900000000", actor)
+    with pytest.raises(IdentifierError):
+        service.lookup("phone", "1390000", actor)
+    rows = audit_rows(demo_db[1], "sender:audited")
+    assert [(r.action, r.customer_id, r.channel) for r in rows] == [
+        ("lookup", 1, "rest"),
+        ("lookup", None, "rest"),
+        ("lookup", None, "rest"),
+    ]
+    assert [r.detail["result"] for r in rows] == ["found", "not_found", "phone_length"]
+    assert rows[1].detail["value"] == "139****0000"
+
+
+def test_follow_up_questions_are_audited_too(service, demo_db):
+    actor = Actor("follow", "rest")
+    service.card(1, actor)
+    service.preferences(1, actor)
+    service.history(1, actor)
+    assert [r.action for r in audit_rows(demo_db[1], "sender:follow")] == [
+        "segment",
+        "preferences",
+        "history",
+    ]
+
+
+def test_preferences_share_the_spend_by_category(service, demo_db):
+    view = service.preferences(1, CLERK)
+    line_amount = (
+        t.order_lines.c.quantity * t.order_lines.c.unit_price_fen
+        - t.order_lines.c.discount_fen
+    )
+    with demo_db[1].connect() as conn:
+        top = conn.execute(
+            select(t.products.c.category, func.sum(line_amount).label("amount"))
+            .select_from(t.order_lines.join(t.orders).join(t.products))
+            .where(t.orders.c.customer_id == 1)
+            .group_by(t.products.c.category)
+            .order_by(func.sum(line_amount).desc())
+        ).first()
+        total = conn.execute(
+            select(func.sum(t.orders.c.total_fen)).where(t.orders.c.customer_id == 1)
+        ).scalar_one()
+    assert view.categories[0].name == top.category
+    assert view.categories[0].percent == round(100 * top.amount / total)
+    low, high = view.price_band_fen
+    assert 0 < low <= high
+
+
+def test_history_lists_the_latest_orders_first(service, demo_db):
+    view = service.history(1, CLERK, limit=3)
+    with demo_db[1].connect() as conn:
+        latest = (
+            conn.execute(
+                select(t.orders.c.order_no)
+                .where(t.orders.c.customer_id == 1)
+                .order_by(t.orders.c.ordered_at.desc())
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+    assert [o.order_no for o in view.orders] == latest
+    assert all(o.lines for o in view.orders)
+
+
+def test_a_customer_id_that_does_not_exist_is_an_error_not_an_empty_card(service):
+    with pytest.raises(LookupError):
+        service.card(10_000_000, CLERK)

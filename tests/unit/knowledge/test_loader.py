@@ -1,0 +1,105 @@
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.knowledge import KnowledgeError, load_knowledge
+from bot.knowledge.loader import yuan_to_fen
+
+
+@pytest.fixture()
+def knowledge_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge", target)
+    return target
+
+
+def test_the_shipped_knowledge_loads(knowledge):
+    assert len(knowledge.catalog) >= 200
+    assert {p.category for p in knowledge.catalog} >= {
+        "服装",
+        "鞋履",
+        "箱包",
+        "配饰",
+        "护肤",
+        "护理用品",
+    }
+
+
+def test_every_subcategory_offers_price_tiers_or_is_a_single_item(knowledge):
+    tiers = {}
+    for product in knowledge.catalog:
+        tiers.setdefault(product.subcategory, set()).add(product.price_tier)
+    assert sum(len(found) > 1 for found in tiers.values()) >= 30
+
+
+def test_a_level_out_of_order_names_the_file_and_key(knowledge_copy: Path):
+    (knowledge_copy / "membership.yml").write_text(
+        "levels:\n  - {name: 金卡, min_spend: 8000}\n  - {name: 普通, min_spend: 0}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"membership\.yml: levels: min_spend must start at 0"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_an_unknown_key_is_refused(knowledge_copy: Path):
+    path = knowledge_copy / "segments.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "top_categroies: 3\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        KnowledgeError,
+        match=r"segments\.yml: top_categroies: extra fields not permitted",
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_broken_yaml_names_the_file(knowledge_copy: Path):
+    (knowledge_copy / "segments.yml").write_text("value_labels: [\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"segments\.yml: not valid YAML"):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_bad_catalog_row_names_its_line_and_field(knowledge_copy: Path):
+    path = knowledge_copy / "catalog.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[2]["tags"] = "hot"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(
+        KnowledgeError, match=r"catalog\.csv:4: tags.*unknown tag 'hot'"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_complement_to_an_unknown_subcategory_is_refused(knowledge_copy: Path):
+    path = knowledge_copy / "complements.yml"
+    path.write_text("complements:\n  大衣: [飞机]\n", encoding="utf-8")
+    with pytest.raises(
+        KnowledgeError, match=r"complements\.大衣: unknown subcategory '飞机'"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_missing_file_is_named(knowledge_copy: Path):
+    (knowledge_copy / "membership.yml").unlink()
+    with pytest.raises(KnowledgeError, match=r"membership\.yml: file not found"):
+        load_knowledge(knowledge_copy)
+
+
+@pytest.mark.parametrize("text, fen", [("899.00", 89900), ("0.5", 50), (" 12 ", 1200)])
+def test_yuan_amounts_convert_to_fen_exactly(text, fen):
+    assert yuan_to_fen(text) == fen
+
+
+@pytest.mark.parametrize("text", ["1.005", "abc", "", "NaN", "inf"])
+def test_amounts_that_are_not_yuan_and_fen_are_refused(text):
+    with pytest.raises(ValueError):
+        yuan_to_fen(text)
