@@ -172,7 +172,7 @@ class CustomerService:
         )
 
     def _build_scale(self) -> RfmScale:
-        """Over all buyers, on its own connection (it may run in a background thread)."""
+        """Over all buyers, on its own connection (may run in a background thread)."""
         today = self._today()
         with UnitOfWork(self._engine) as uow:
             rows = uow.customers.buyer_aggregates()
@@ -222,7 +222,9 @@ class _ScaleCache:
             stale = time.monotonic() - self._built_at > self._ttl
             if value is not None and stale and not self._refreshing:
                 self._refreshing = True
-                threading.Thread(target=self._refresh, args=(build,), daemon=True).start()
+                threading.Thread(
+                    target=self._refresh, args=(build,), daemon=True
+                ).start()
         if value is not None:
             return value
         with self._first_build:
