@@ -19,6 +19,26 @@ def insert_rows(
         connection.execute(table.insert(), rows[start : start + BATCH])
 
 
+def product_row(product_id: int, product: Any) -> dict[str, Any]:
+    """A `products` row from a catalog product (bot.knowledge.schema.Product)."""
+    return {
+        "id": product_id,
+        "sku": product.sku,
+        "name": product.name,
+        "category": product.category,
+        "subcategory": product.subcategory,
+        "brand": product.brand,
+        "color": product.color,
+        "price_fen": product.price_fen,
+        "price_tier": product.price_tier,
+        "launch_date": product.launch_date,
+        "tags": "|".join(product.tags),
+        "stock": product.stock,
+        "consumable": product.consumable,
+        "cycle_days": product.cycle_days,
+    }
+
+
 def next_id(connection: Connection, table: Table) -> int:
     return (
         int(

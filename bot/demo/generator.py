@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from bot.db import tables as t
-from bot.db.bulk import insert_rows, reset_sequences
+from bot.db.bulk import insert_rows, product_row, reset_sequences
 from bot.demo.personas import PERSONAS, Persona, assign_personas
 from bot.knowledge import Knowledge
 from bot.knowledge.schema import Product
@@ -116,25 +116,7 @@ def generate(
 
 
 def _insert_products(conn, catalog: Sequence[Product]) -> list[int]:
-    rows = [
-        {
-            "id": index,
-            "sku": p.sku,
-            "name": p.name,
-            "category": p.category,
-            "subcategory": p.subcategory,
-            "brand": p.brand,
-            "color": p.color,
-            "price_fen": p.price_fen,
-            "price_tier": p.price_tier,
-            "launch_date": p.launch_date,
-            "tags": "|".join(p.tags),
-            "stock": p.stock,
-            "consumable": p.consumable,
-            "cycle_days": p.cycle_days,
-        }
-        for index, p in enumerate(catalog, start=1)
-    ]
+    rows = [product_row(index, p) for index, p in enumerate(catalog, start=1)]
     insert_rows(conn, t.products, rows)
     return [row["id"] for row in rows]
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
 from bot.db import tables as t
-from bot.db.bulk import insert_rows, next_id
+from bot.db.bulk import insert_rows, next_id, product_row
 from bot.importer.rows import (
     RowError,
     clean,
@@ -224,28 +224,9 @@ def _products(conn: Connection, rows, report: ImportReport, tz, progress) -> Non
     fresh = [p for p in records if p.sku not in existing]
     report.skipped_existing = len(records) - len(fresh)
     insert_rows(
-        conn, t.products, [_product_row(start + i, p) for i, p in enumerate(fresh)]
+        conn, t.products, [product_row(start + i, p) for i, p in enumerate(fresh)]
     )
     report.inserted = len(fresh)
-
-
-def _product_row(key: int, p) -> dict[str, Any]:
-    return {
-        "id": key,
-        "sku": p.sku,
-        "name": p.name,
-        "category": p.category,
-        "subcategory": p.subcategory,
-        "brand": p.brand,
-        "color": p.color,
-        "price_fen": p.price_fen,
-        "price_tier": p.price_tier,
-        "launch_date": p.launch_date,
-        "tags": "|".join(p.tags),
-        "stock": p.stock,
-        "consumable": p.consumable,
-        "cycle_days": p.cycle_days,
-    }
 
 
 def _transactions(

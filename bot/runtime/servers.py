@@ -99,7 +99,9 @@ def start_rasa_server(
     env: dict[str, str],
     log_path: Path,
     cwd: Path,
+    enable_api: bool = False,
 ) -> Server:
+    """The Rasa server; `enable_api` adds Rasa's HTTP API (tests use /model/parse)."""
     endpoints = log_path.with_suffix(".endpoints.yml")
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n',
@@ -119,6 +121,8 @@ def start_rasa_server(
         "--credentials",
         str(cwd / "credentials.yml"),
     ]
+    if enable_api:
+        argv.append("--enable-api")
     process = _spawn(argv, env, log_path, cwd)
     return Server(
         "rasa server", process, f"http://{LOOPBACK}:{port}/webhooks/rest/", log_path

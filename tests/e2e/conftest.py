@@ -26,6 +26,14 @@ class Bot:
     def post(self, body, **kwargs) -> requests.Response:
         return requests.post(self.webhook, json=body, timeout=60, **kwargs)
 
+    def parse(self, text: str) -> dict:
+        """What the NLU makes of a text (Rasa's /model/parse)."""
+        answer = requests.post(
+            f"{self.base_url}/model/parse", json={"text": text}, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
     def say(self, sender: str, message: str) -> str:
         """Send one message; the bot's replies joined by newlines."""
         answer = self.post({"sender": sender, "message": message})
@@ -45,7 +53,13 @@ def bot(demo_db, tmp_path_factory) -> Iterator[Bot]:
     env = {"DATABASE_URL": url, "SALESBOT_TZ": "Asia/Shanghai"}
     actions = start_action_server(action_port, env, logs / "actions.log", PROJECT_ROOT)
     rasa = start_rasa_server(
-        MODEL, rasa_port, action_port, env, logs / "rasa.log", PROJECT_ROOT
+        MODEL,
+        rasa_port,
+        action_port,
+        env,
+        logs / "rasa.log",
+        PROJECT_ROOT,
+        enable_api=True,
     )
     try:
         actions.wait_healthy(180)
