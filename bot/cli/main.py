@@ -161,6 +161,101 @@ def nlu_assets(check: bool) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="reference day (default: today)",
+)
+def segment(as_of) -> None:
+    """Segment every customer (RFM, value tier, CLV, lifecycle, preferences, strategy)."""
+    from bot.db.migrate import upgrade
+    from bot.services.segmentation import run_segmentation
+
+    services = bootstrap.services()
+    upgrade(services.database_url)
+    day = as_of.date() if as_of else dt.date.today()
+    report = run_segmentation(
+        services.engine,
+        services.knowledge,
+        day,
+        config.business_timezone(),
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(
+        f"snapshot {report.as_of}: {report.customers} customers "
+        f"({report.buyers} buyers) in {report.seconds:.1f}s"
+    )
+    rules = services.knowledge.segments
+    segment_names = {rule.key: rule.name for rule in rules.rfm_segments}
+    segment_names[rules.prospect_segment.key] = rules.prospect_segment.name
+    sections = (
+        ("segment", report.segments, segment_names),
+        (
+            "value tier",
+            report.tiers,
+            {tier.key: tier.name for tier in rules.value_tiers},
+        ),
+        ("lifecycle", report.lifecycle, rules.lifecycle.names),
+    )
+    for title, counts, names in sections:
+        click.echo(f"\n{title}:")
+        for key, count in sorted(counts.items(), key=lambda item: -item[1]):
+            click.echo(f"  {names.get(key, key)} ({key}): {count}")
+
+
+@cli.command("segment-migration")
+@click.option(
+    "--from",
+    "before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="earlier snapshot (default: second latest)",
+)
+@click.option(
+    "--to",
+    "after",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="later snapshot (default: latest)",
+)
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    help="where to save the chart (.png or .svg)",
+)
+def segment_migration(before, after, chart: Path | None) -> None:
+    """How customers moved between segments from one snapshot to another, with a chart."""
+    from bot.reports.migration import migration_table, save_migration_chart
+    from bot.services.segmentation import migration, snapshot_dates
+
+    services = bootstrap.services()
+    dates = snapshot_dates(services.engine)
+    if len(dates) < 2 and not (before and after):
+        raise click.ClickException(
+            "need two snapshots: run `salesbot segment --as-of DATE` twice"
+        )
+    start = before.date() if before else dates[-2]
+    end = after.date() if after else dates[-1]
+    for day in (start, end):
+        if day not in dates:
+            raise click.ClickException(
+                f"no snapshot for {day}; snapshots: {', '.join(map(str, dates))}"
+            )
+    pairs = migration(services.engine, start, end)
+    order = [rule.key for rule in services.knowledge.segments.rfm_segments]
+    order.append(services.knowledge.segments.prospect_segment.key)
+    click.echo(migration_table(pairs, order, start, end))
+    target = (
+        chart
+        or config.PROJECT_ROOT
+        / "var"
+        / "reports"
+        / f"segment-migration-{start}-{end}.png"
+    )
+    save_migration_chart(pairs, order, start, end, target)
+    click.echo(f"chart: {target}")
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""

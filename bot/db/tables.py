@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -157,9 +158,25 @@ segment_snapshots = Table(
     Column("lifecycle", String(16)),
     Column("clv_fen", BigInteger),
     Column("details", JSON),
+    Column("strategy", String(32)),
+    Column("expected_purchases", Float),
+    Column("p_alive", Float),
     UniqueConstraint(
         "customer_id", "as_of", name="uq_segment_snapshots_customer_as_of"
     ),
+    Index("ix_segment_snapshots_as_of_segment", "as_of", "segment"),
+)
+
+segment_runs = Table(
+    "segment_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("as_of", Date, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("buyers", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("params", JSON),
 )
 
 recommendation_log = Table(

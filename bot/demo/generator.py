@@ -31,6 +31,9 @@ from bot.security.passwords import hash_password
 from bot.timeutil import local_to_utc
 
 DEMO_PASSWORD = "demo1234"
+NEW_ARRIVAL_DAYS = 30
+# How strongly the promotion hunters and new-arrival lovers follow their habit.
+HABIT = 0.85
 WINDOW_DAYS = 730
 STORES = (
     ("S01", "上海静安店", "上海"),
@@ -200,7 +203,7 @@ class _Catalog:
         cut = bisect.bisect_right([self.launch[i] for i in indices], day)
         return indices[:cut] or indices
 
-    def new_arrivals(self, day: int, within: int = 60) -> list[int]:
+    def new_arrivals(self, day: int, within: int = NEW_ARRIVAL_DAYS) -> list[int]:
         lo = bisect.bisect_left(self.by_launch_days, day - within)
         hi = bisect.bisect_right(self.by_launch_days, day)
         return self.by_launch[lo:hi]
@@ -375,11 +378,11 @@ class _CustomerMaker:
         return basket
 
     def _first_pick(self, rnd, persona: Persona, day: int) -> int:
-        if persona.pick == "new" and rnd.random() < 0.7:
+        if persona.pick == "new" and rnd.random() < HABIT:
             fresh = self.catalog.new_arrivals(day)
             if fresh:
                 return rnd.choice(fresh)
-        if persona.pick == "promo" and rnd.random() < 0.7:
+        if persona.pick == "promo" and rnd.random() < HABIT:
             return rnd.choice(self.catalog.launched(self.catalog.promo, day))
         subcat = rnd.choices(
             self.catalog.subcat_names, weights=self.catalog.subcat_weights
@@ -388,9 +391,15 @@ class _CustomerMaker:
 
     def _in_subcat(self, rnd, persona: Persona, subcat: str, day: int) -> int:
         options = self.catalog.launched(self.catalog.subcats[subcat], day)
+        products = self.catalog.products
         if persona.pick == "premium" and rnd.random() < 0.75:
-            top = max(self.catalog.products[i].price_tier for i in options)
-            options = [i for i in options if self.catalog.products[i].price_tier == top]
+            top = max(products[i].price_tier for i in options)
+            options = [i for i in options if products[i].price_tier == top]
+        elif persona.pick == "promo" and rnd.random() < HABIT:
+            options = [i for i in options if "promo" in products[i].tags] or options
+        elif persona.pick == "new" and rnd.random() < HABIT:
+            fresh = day - NEW_ARRIVAL_DAYS
+            options = [i for i in options if self.catalog.launch[i] >= fresh] or options
         return rnd.choice(options)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.knowledge.schema import Complements, Membership, Product, Segments
+from bot.knowledge.schema import Complements, Membership, Playbook, Product, Segments
 
 
 class KnowledgeError(ValueError):
@@ -25,6 +25,7 @@ class Knowledge:
     membership: Membership
     segments: Segments
     complements: Complements
+    playbook: Playbook
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -36,7 +37,9 @@ def load_knowledge(directory: Path) -> Knowledge:
         membership=_load_yaml(directory / "membership.yml", Membership),
         segments=_load_yaml(directory / "segments.yml", Segments),
         complements=_load_yaml(directory / "complements.yml", Complements),
+        playbook=_load_yaml(directory / "playbook.yml", Playbook),
     )
+    _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")
     return knowledge
 
@@ -126,3 +129,19 @@ def _check_complements(knowledge: Knowledge, path: Path) -> None:
                 raise KnowledgeError(
                     f"{path}: complements.{source}: unknown subcategory {name!r}"
                 )
+
+
+def _check_playbook(knowledge: Knowledge, path: Path) -> None:
+    segments = knowledge.segments
+    known = {
+        "value_tier": {tier.key for tier in segments.value_tiers},
+        "segment": {rule.key for rule in segments.rfm_segments}
+        | {segments.prospect_segment.key},
+    }
+    for strategy in knowledge.playbook.strategies:
+        for field, keys in known.items():
+            for key in getattr(strategy.when, field):
+                if key not in keys:
+                    raise KnowledgeError(
+                        f"{path}: strategies.{strategy.key}.when.{field}: unknown {key!r}"
+                    )

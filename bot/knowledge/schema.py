@@ -56,10 +56,90 @@ class ValueLabel(Strict):
     min_total: int = Field(ge=3, le=15)
 
 
+class RfmSegmentRule(Strict):
+    key: str = Field(regex=r"^[a-z_]+$")
+    name: str = Field(min_length=1)
+    r: tuple[int, int]
+    f: tuple[int, int]
+    m: tuple[int, int] = (1, 5)
+
+    @validator("r", "f", "m")
+    def score_range(cls, value: tuple[int, int]) -> tuple[int, int]:  # noqa: N805
+        low, high = value
+        if not 1 <= low <= high <= 5:
+            raise ValueError("must be [low, high] with 1 <= low <= high <= 5")
+        return value
+
+
+class Named(Strict):
+    key: str = Field(regex=r"^[a-z_]+$")
+    name: str = Field(min_length=1)
+
+
+class ValueTier(Named):
+    min_score: float = Field(ge=0, le=1)
+
+
+LIFECYCLE_STAGES = ("prospect", "new", "active", "at_risk", "churned", "reactivated")
+
+
+class Lifecycle(Strict):
+    new_days: int = Field(gt=0)
+    min_purchase_days_for_rhythm: int = Field(ge=2)
+    default_gap_days: float = Field(gt=0)
+    at_risk_factor: float = Field(gt=1)
+    churned_factor: float = Field(gt=1)
+    at_risk_min_days: float = Field(ge=0)
+    churned_min_days: float = Field(ge=0)
+    names: dict[str, str]
+
+    @root_validator(skip_on_failure=True)
+    def consistent(cls, values: dict) -> dict:  # noqa: N805
+        if values["churned_factor"] <= values["at_risk_factor"]:
+            raise ValueError("churned_factor must be greater than at_risk_factor")
+        if set(values["names"]) != set(LIFECYCLE_STAGES):
+            raise ValueError(f"names must name exactly: {', '.join(LIFECYCLE_STAGES)}")
+        return values
+
+
+class PreferenceRules(Strict):
+    half_life_days: float = Field(gt=0)
+    new_arrival_days: int = Field(ge=0)
+    discount_seeker_share: float = Field(gt=0, le=1)
+    new_arrival_lover_share: float = Field(gt=0, le=1)
+    top: int = Field(ge=1, le=10)
+
+
+class ClvRules(Strict):
+    horizon_days: int = Field(gt=0)
+    time_unit_days: float = Field(gt=0)
+    fit_sample: int = Field(ge=100)
+
+
 class Segments(Strict):
     value_labels: list[ValueLabel] = Field(min_items=1)
     no_purchase_label: str = Field(min_length=1)
     top_categories: int = Field(ge=1, le=10)
+    rfm_segments: list[RfmSegmentRule] = Field(min_items=1)
+    prospect_segment: Named
+    value_tiers: list[ValueTier] = Field(min_items=1)
+    lifecycle: Lifecycle
+    preferences: PreferenceRules
+    clv: ClvRules
+
+    @root_validator(skip_on_failure=True)
+    def rules_cover_every_cell(cls, values: dict) -> dict:  # noqa: N805
+        rules = values["rfm_segments"]
+        for r in range(1, 6):
+            for f in range(1, 6):
+                if not any(_covers(rule, r, f) for rule in rules):
+                    raise ValueError(f"rfm_segments: no rule covers r={r}, f={f}")
+        tiers = [tier.min_score for tier in values["value_tiers"]]
+        if tiers != sorted(set(tiers), reverse=True) or tiers[-1] != 0:
+            raise ValueError(
+                "value_tiers: min_score must strictly decrease and end at 0"
+            )
+        return values
 
     @root_validator(skip_on_failure=True)
     def descending_with_floor(cls, values: dict) -> dict:  # noqa: N805
@@ -73,3 +153,63 @@ class Segments(Strict):
 
 class Complements(Strict):
     complements: dict[str, tuple[str, ...]]
+
+
+def _covers(rule: RfmSegmentRule, r: int, f: int) -> bool:
+    """A rule that does not restrict m covers the cell for every m."""
+    return (
+        rule.r[0] <= r <= rule.r[1] and rule.f[0] <= f <= rule.f[1] and rule.m == (1, 5)
+    )
+
+
+FLAGS = ("discount_seeker", "new_arrival_lover")
+PLACEHOLDERS = {"category", "brand"}
+
+
+class When(Strict):
+    value_tier: tuple[str, ...] = ()
+    lifecycle: tuple[str, ...] = ()
+    segment: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+    @validator("lifecycle", each_item=True)
+    def known_stage(cls, stage: str) -> str:  # noqa: N805
+        if stage not in LIFECYCLE_STAGES:
+            raise ValueError(f"unknown lifecycle stage {stage!r}")
+        return stage
+
+    @validator("flags", each_item=True)
+    def known_flag(cls, flag: str) -> str:  # noqa: N805
+        if flag not in FLAGS:
+            raise ValueError(f"unknown flag {flag!r} (known: {', '.join(FLAGS)})")
+        return flag
+
+
+class Strategy(Named):
+    when: When
+    offer: str = Field(min_length=1)
+    talking_points: list[str] = Field(min_items=1)
+
+    @root_validator(skip_on_failure=True)
+    def known_placeholders(cls, values: dict) -> dict:  # noqa: N805
+        import string
+
+        for text in [values["offer"], *values["talking_points"]]:
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            unknown = names - PLACEHOLDERS
+            if unknown:
+                raise ValueError(
+                    f"unknown placeholder {{{sorted(unknown)[0]}}} in {text!r} "
+                    f"(known: {', '.join(sorted(PLACEHOLDERS))})"
+                )
+        return values
+
+
+class Playbook(Strict):
+    strategies: list[Strategy] = Field(min_items=1)
+
+    @validator("strategies")
+    def ends_with_a_default(cls, strategies: list[Strategy]) -> list[Strategy]:  # noqa: N805
+        if strategies[-1].when != When():
+            raise ValueError("the last strategy must have no conditions (the default)")
+        return strategies

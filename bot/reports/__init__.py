@@ -1,0 +1,1 @@
+"""Reports people would rather see than read: tables and charts."""

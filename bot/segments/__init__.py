@@ -1,0 +1,1 @@
+"""Customer segmentation: pure functions over plain arrays (no database, no Rasa)."""

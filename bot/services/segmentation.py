@@ -1,0 +1,93 @@
+"""Segmentation use cases: compute a dated snapshot of every customer, compare two."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from bot.db.segment_store import SegmentStore
+from bot.knowledge import Knowledge
+from bot.segments.snapshot import compute
+from bot.timeutil import local_to_utc, utcnow
+
+
+@dataclass(frozen=True)
+class RunReport:
+    as_of: dt.date
+    customers: int
+    buyers: int
+    seconds: float
+    segments: dict[str, int]
+    tiers: dict[str, int]
+    lifecycle: dict[str, int]
+    params: dict
+
+
+def run_segmentation(
+    engine: Engine,
+    knowledge: Knowledge,
+    as_of: dt.date,
+    tz: ZoneInfo,
+    progress: bool = False,
+) -> RunReport:
+    """Segment every customer as of the end of local day `as_of`, in one transaction."""
+    started = time.perf_counter()
+    end_local = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    offset_days = tz.utcoffset(end_local).total_seconds() / 86400
+    rules = knowledge.segments
+    with engine.begin() as conn:
+        store = SegmentStore(conn)
+        ids = store.customer_ids()
+        with _bar("orders", progress) as bar:
+            orders = store.order_rows(
+                local_to_utc(end_local, tz), offset_days, bar.update
+            )
+        with _bar("order lines (grouped)", progress) as bar:
+            lines = store.line_aggregates(
+                local_to_utc(end_local, tz),
+                as_of.toordinal(),
+                offset_days,
+                rules.preferences.half_life_days,
+                rules.preferences.new_arrival_days,
+                bar.update,
+            )
+        snapshot = compute(
+            ids, orders, lines, as_of.toordinal(), rules, knowledge.playbook
+        )
+        with _bar("snapshot rows", progress, total=len(ids)) as bar:
+            store.replace_snapshot(as_of, snapshot, bar.update)
+        seconds = time.perf_counter() - started
+        store.record_run(as_of, snapshot, seconds, utcnow())
+    return RunReport(
+        as_of=as_of,
+        customers=len(ids),
+        buyers=int((snapshot.frequency > 0).sum()),
+        seconds=seconds,
+        segments=dict(Counter(snapshot.segment.tolist())),
+        tiers=dict(Counter(snapshot.value_tier.tolist())),
+        lifecycle=dict(Counter(snapshot.lifecycle.tolist())),
+        params=snapshot.params,
+    )
+
+
+def migration(
+    engine: Engine, before: dt.date, after: dt.date
+) -> list[tuple[str, str, int]]:
+    """How many customers moved from each segment to each other between two snapshots."""
+    with engine.connect() as conn:
+        return SegmentStore(conn).segment_pairs(before, after)
+
+
+def snapshot_dates(engine: Engine) -> list[dt.date]:
+    with engine.connect() as conn:
+        return SegmentStore(conn).runs()
+
+
+def _bar(label: str, enabled: bool, total: int | None = None) -> tqdm:
+    return tqdm(desc=label, total=total, unit="rows", disable=not enabled, leave=False)
