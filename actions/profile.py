@@ -1,24 +1,40 @@
-"""Follow-up questions about the customer in context: segment, preferences, history."""
+"""Questions about the customer in context: segment, preferences, strategy, history."""
 
 from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CustomerInContextAction
-from actions.names import CUSTOMER_HISTORY, CUSTOMER_PREFERENCES, CUSTOMER_SEGMENT
+from actions.names import (
+    CUSTOMER_HISTORY,
+    CUSTOMER_PREFERENCES,
+    CUSTOMER_SEGMENT,
+    CUSTOMER_STRATEGY,
+)
 from bot import config
-from bot.customers.present import card_fields, history_fields, preference_fields
+from bot.customers.present import card_fields, history_fields
+from bot.segments.explain import preference_fields, segment_fields, strategy_fields
 from bot.services.customers import Actor
 
 
 class ActionCustomerSegment(CustomerInContextAction):
+    """Segment, value tier and lifecycle with the evidence; the quick label before
+    the first segmentation run."""
+
     def name(self) -> str:
         return CUSTOMER_SEGMENT
 
     async def answer(
         self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
     ) -> None:
-        card = await self.call(self.services().customers.card, customer_id, actor)
+        customers = self.services().customers
+        view = await self.call(customers.insight, customer_id, actor, "segment")
+        if view.snapshot:
+            rules = self.services().knowledge.segments
+            fields = segment_fields(view.masked_name, view.snapshot, rules)
+            dispatcher.utter_message(response="say_customer_insight", **fields)
+            return
+        card = await self.call(customers.card, customer_id, actor)
         dispatcher.utter_message(response="say_customer_segment", **card_fields(card))
 
 
@@ -29,12 +45,33 @@ class ActionCustomerPreferences(CustomerInContextAction):
     async def answer(
         self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
     ) -> None:
+        customers = self.services().customers
+        view = await self.call(customers.insight, customer_id, actor, "preferences")
+        fields = preference_fields(
+            view.masked_name, view.snapshot, view.noted, view.price_band_fen
+        )
+        dispatcher.utter_message(response="say_customer_preferences", **fields)
+
+
+class ActionCustomerStrategy(CustomerInContextAction):
+    def name(self) -> str:
+        return CUSTOMER_STRATEGY
+
+    async def answer(
+        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+    ) -> None:
+        services = self.services()
         view = await self.call(
-            self.services().customers.preferences, customer_id, actor
+            services.customers.insight, customer_id, actor, "strategy"
         )
-        dispatcher.utter_message(
-            response="say_customer_preferences", **preference_fields(view)
+        if not view.snapshot:
+            dispatcher.utter_message(response="say_no_snapshot", name=view.masked_name)
+            return
+        knowledge = services.knowledge
+        fields = strategy_fields(
+            view.masked_name, view.snapshot, knowledge.segments, knowledge.playbook
         )
+        dispatcher.utter_message(response="say_customer_strategy", **fields)
 
 
 class ActionCustomerHistory(CustomerInContextAction):

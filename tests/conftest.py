@@ -18,6 +18,7 @@ from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.demo.generator import DemoConfig, generate
 from bot.knowledge import Knowledge, load_knowledge
+from bot.services.segmentation import run_segmentation
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 DEMO_SEED = 7
@@ -53,9 +54,10 @@ def demo_config(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoC
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory, knowledge: Knowledge) -> Iterator[tuple[str, Engine]]:
-    """A demo database shared by read-only tests (do not write to it)."""
+    """A segmented demo database shared by tests that only read (and audit)."""
     url, engine = migrated_sqlite(tmp_path_factory.mktemp("demo") / "demo.db")
     generate(engine, knowledge, demo_config(), progress=False)
+    run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
     yield url, engine
     engine.dispose()
 

@@ -169,7 +169,7 @@ def nlu_assets(check: bool) -> None:
     help="reference day (default: today)",
 )
 def segment(as_of) -> None:
-    """Segment every customer (RFM, value tier, CLV, lifecycle, preferences, strategy)."""
+    """Segment every customer: RFM, value, CLV, lifecycle, preferences, strategy."""
     from bot.db.migrate import upgrade
     from bot.services.segmentation import run_segmentation
 
@@ -224,7 +224,7 @@ def segment(as_of) -> None:
     help="where to save the chart (.png or .svg)",
 )
 def segment_migration(before, after, chart: Path | None) -> None:
-    """How customers moved between segments from one snapshot to another, with a chart."""
+    """How customers moved between segments from one snapshot to another (chart)."""
     from bot.reports.migration import migration_table, save_migration_chart
     from bot.services.segmentation import migration, snapshot_dates
 

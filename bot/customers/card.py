@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.customers.masking import mask_name, mask_phone
 from bot.customers.value import RfmScale, RfmScore, score
@@ -90,3 +90,24 @@ def build_card(
         value_label=value_label(rfm, segments),
         rfm=rfm,
     )
+
+
+def with_snapshot(
+    card: CustomerCard, snapshot: dict | None, segments: Segments
+) -> CustomerCard:
+    """The card labelled with the latest segmentation snapshot, when there is one."""
+    if not snapshot:
+        return card
+    names = {rule.key: rule.name for rule in segments.rfm_segments}
+    names[segments.prospect_segment.key] = segments.prospect_segment.name
+    tiers = {tier.key: tier.name for tier in segments.value_tiers}
+    label = "·".join(
+        [
+            tiers.get(snapshot["value_tier"], snapshot["value_tier"]),
+            names.get(snapshot["segment"], snapshot["segment"]),
+            segments.lifecycle.names.get(snapshot["lifecycle"], snapshot["lifecycle"]),
+        ]
+    )
+    scores = (snapshot["r_score"], snapshot["f_score"], snapshot["m_score"])
+    rfm = RfmScore(*scores) if all(scores) else None
+    return replace(card, value_label=label, rfm=rfm)

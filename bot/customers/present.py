@@ -52,18 +52,6 @@ def shorten(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def preference_fields(view) -> dict[str, str]:
-    """Slots of `say_customer_preferences` (view: a PreferenceView)."""
-    band = view.price_band_fen
-    return {
-        "name": view.masked_name,
-        "categories": listing(f"{s.name}（{s.percent}%）" for s in view.categories),
-        "brands": listing(f"{s.name}（{s.percent}%）" for s in view.brands),
-        "price_band": f"{yuan(band[0])}–{yuan(band[1])}" if band else "暂无",
-        "noted": listing((f"{p.kind}：{p.value}" for p in view.noted), empty="暂无"),
-    }
-
-
 def history_fields(view, tz) -> dict[str, str]:
     """Slots of `say_customer_history` (view: a HistoryView)."""
     lines = [

@@ -76,6 +76,10 @@ class CustomerRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
+    @property
+    def connection(self) -> Connection:
+        return self._c
+
     def find_id(self, kind: str, value: str) -> int | None:
         column = customers.c.phone if kind == "phone" else customers.c.member_no
         return self._c.execute(

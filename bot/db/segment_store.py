@@ -179,7 +179,7 @@ class SegmentStore:
     def segment_pairs(
         self, before: dt.date, after: dt.date
     ) -> list[tuple[str, str, int]]:
-        """(segment before, segment after, customers) for customers in both snapshots."""
+        """(segment before, segment after, customers) for those in both snapshots."""
         old, new = t.segment_snapshots.alias("old"), t.segment_snapshots.alias("new")
         rows = self._c.execute(
             select(old.c.segment, new.c.segment, func.count())

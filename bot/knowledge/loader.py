@@ -143,5 +143,6 @@ def _check_playbook(knowledge: Knowledge, path: Path) -> None:
             for key in getattr(strategy.when, field):
                 if key not in keys:
                     raise KnowledgeError(
-                        f"{path}: strategies.{strategy.key}.when.{field}: unknown {key!r}"
+                        f"{path}: strategies.{strategy.key}.when.{field}: "
+                        f"unknown {key!r}"
                     )

@@ -100,7 +100,7 @@ def _bgnbd_ll(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
 
 
 class GammaGammaFitter:
-    """Gamma-Gamma: each customer's mean spend per purchase varies around her own mean."""
+    """Gamma-Gamma: each customer's spend per purchase varies around her own mean."""
 
     def __init__(self, penalizer: float = 0.0, max_iter: int = 5000) -> None:
         self.penalizer = penalizer

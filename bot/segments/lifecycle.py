@@ -8,7 +8,7 @@ from bot.knowledge.schema import Lifecycle
 
 
 def usual_gap(purchase_days, median_gap, rules: Lifecycle) -> np.ndarray:
-    """Her median gap between purchase days when she has enough of them, else the default."""
+    """Her median gap between purchase days given enough of them, else the default."""
     own = np.asarray(purchase_days) >= rules.min_purchase_days_for_rhythm
     return np.where(
         own,

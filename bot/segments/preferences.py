@@ -76,7 +76,7 @@ def profiles(lines: LineAggregates, top: int) -> Profiles:
 
 
 def _group(customer_index: np.ndarray, names: np.ndarray):
-    """Unique (customer, name) pairs: their customer index, name, and each row's pair."""
+    """Unique (customer, name) pairs: customer index, name, and each row's pair."""
     codes, labels = _encode(names)
     key = customer_index.astype(np.int64) * (len(labels) + 1) + codes
     pairs, pair_of_row = np.unique(key, return_inverse=True)

@@ -60,7 +60,7 @@ def compute(
     playbook: Playbook,
     seed: int = 0,
 ) -> Snapshot:
-    """Segment every customer in `all_customers` as of the end of local day `as_of_day`."""
+    """Segment every customer in `all_customers` as of the end of day `as_of_day`."""
     all_customers = np.unique(np.asarray(all_customers))
     summary = summarise(orders.customers, orders.days, orders.amounts)
     prefs = profiles(lines, rules.preferences.top)
@@ -148,7 +148,7 @@ def compute(
 
 
 def _clv(summary, as_of_day: int, rules: Segments, seed: int):
-    """Fit on a sample of buyers (the parameters are population-level), predict for all."""
+    """Fit on a sample of buyers (the parameters are population-level); predict all."""
     clv = rules.clv
     x, t_x, age = summary.bgnbd_inputs(as_of_day, clv.time_unit_days)
     value_mean = summary.repeat_mean_value()
@@ -273,6 +273,6 @@ def _with_prospects(
         full[position] = values
         spread[name] = full
     details: list[dict[str, Any]] = [{} for _ in range(n)]
-    for index, detail in zip(position, columns["details"]):
+    for index, detail in zip(position, columns["details"], strict=True):
         details[index] = detail
     return Snapshot(customers=all_customers, details=details, params=params, **spread)

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from bot.customers.card import CustomerCard, CustomerFacts, build_card
+from bot.customers.card import CustomerCard, CustomerFacts, build_card, with_snapshot
 from bot.customers.identifiers import Identifier, IdentifierError, to_identifier
 from bot.customers.masking import mask_name, mask_phone
 from bot.customers.value import RfmScale, build_scale
 from bot.db.repositories import CustomerRepository, OrderView, PreferenceRow
+from bot.db.segment_store import SegmentStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
 from bot.timeutil import local_date, utcnow
@@ -50,18 +51,13 @@ class CustomerNotFound(LookupError):
 
 
 @dataclass(frozen=True)
-class ShareView:
-    name: str
-    percent: int
+class InsightView:
+    """The latest segmentation snapshot of one customer, with its evidence."""
 
-
-@dataclass(frozen=True)
-class PreferenceView:
     masked_name: str
-    categories: tuple[ShareView, ...]
-    brands: tuple[ShareView, ...]
-    price_band_fen: tuple[int, int] | None
-    noted: tuple[PreferenceRow, ...]
+    snapshot: dict | None
+    noted: tuple[PreferenceRow, ...] = ()
+    price_band_fen: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,19 +113,17 @@ class CustomerService:
             uow.commit()
             return card
 
-    def preferences(self, customer_id: int, actor: Actor) -> PreferenceView:
+    def insight(self, customer_id: int, actor: Actor, action: str) -> InsightView:
+        """Segment, preferences or strategy (`action`) from the latest snapshot."""
         with UnitOfWork(self._engine) as uow:
-            repo = uow.customers
-            row = self._require(repo, customer_id)
-            spend = repo.totals(customer_id).spend_fen
-            view = PreferenceView(
+            row = self._require(uow.customers, customer_id)
+            view = InsightView(
                 masked_name=mask_name(row.name),
-                categories=_shares(repo.spend_by(customer_id, "category", 3), spend),
-                brands=_shares(repo.spend_by(customer_id, "brand", 3), spend),
-                price_band_fen=_price_band(repo.unit_prices(customer_id)),
-                noted=tuple(repo.preferences(customer_id)),
+                snapshot=SegmentStore(uow.connection).latest_for(customer_id),
+                noted=tuple(uow.customers.preferences(customer_id)),
+                price_band_fen=_price_band(uow.customers.unit_prices(customer_id)),
             )
-            self._audit(uow, actor, "preferences", customer_id)
+            self._audit(uow, actor, action, customer_id)
             uow.commit()
             return view
 
@@ -167,9 +161,11 @@ class CustomerService:
         )
         today = self._today()
         scale = self._scale.get(self._build_scale)
-        return build_card(
+        card = build_card(
             facts, scale, self._knowledge.membership, self._knowledge.segments, today
         )
+        snapshot = SegmentStore(repo.connection).latest_for(customer_id)
+        return with_snapshot(card, snapshot, self._knowledge.segments)
 
     def _build_scale(self) -> RfmScale:
         """Over all buyers, on its own connection (may run in a background thread)."""
@@ -250,14 +246,6 @@ class _ScaleCache:
 def _masked(identifier: Identifier) -> str:
     return (
         mask_phone(identifier.value) if identifier.kind == "phone" else identifier.value
-    )
-
-
-def _shares(rows, total_fen: int) -> tuple[ShareView, ...]:
-    """Each name's share of the customer's whole spend, in percent."""
-    total = max(total_fen, 1)
-    return tuple(
-        ShareView(row.name, round(100 * row.amount_fen / total)) for row in rows
     )
 
 

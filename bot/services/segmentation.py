@@ -79,7 +79,7 @@ def run_segmentation(
 def migration(
     engine: Engine, before: dt.date, after: dt.date
 ) -> list[tuple[str, str, int]]:
-    """How many customers moved from each segment to each other between two snapshots."""
+    """How many customers moved from each segment to each other between snapshots."""
     with engine.connect() as conn:
         return SegmentStore(conn).segment_pairs(before, after)
 

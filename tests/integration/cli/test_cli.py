@@ -63,3 +63,23 @@ def test_import_writes_the_rejection_report_next_to_the_file(run, tmp_path):
     strict = run("import", "customers", str(path), "--strict")
     assert strict.exit_code == 1
     assert "nothing was imported" in strict.output
+
+
+def test_segment_then_migration_prints_a_table_and_saves_a_chart(run, tmp_path):
+    run("demo-data", "--customers", "40", "--as-of", "2026-11-20")
+    first = run("segment", "--as-of", "2026-08-20")
+    assert first.exit_code == 0, first.output
+    assert "snapshot 2026-08-20: 40 customers" in first.output
+    run("segment", "--as-of", "2026-11-20")
+    chart = tmp_path / "migration.png"
+    moved = run("segment-migration", "--chart", str(chart))
+    assert moved.exit_code == 0, moved.output
+    assert "segment migration 2026-08-20 -> 2026-11-20" in moved.output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_migration_without_two_snapshots_says_what_to_do(run):
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    result = run("segment-migration")
+    assert result.exit_code == 1
+    assert "need two snapshots" in result.output

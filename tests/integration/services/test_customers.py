@@ -33,7 +33,9 @@ def audit_rows(engine, actor):
         ).all()
 
 
-def test_a_lookup_by_phone_returns_the_card_computed_from_the_orders(service, demo_db):
+def test_a_lookup_by_phone_returns_the_card_computed_from_the_orders(
+    service, demo_db, knowledge
+):
     card = service.lookup("phone", "138 0000 0000", Actor("s1", "rest"))
     with demo_db[1].connect() as conn:
         count, spend = conn.execute(
@@ -48,7 +50,21 @@ def test_a_lookup_by_phone_returns_the_card_computed_from_the_orders(service, de
     assert card.order_count == count
     assert card.lifetime_spend_fen == spend
     assert card.masked_name == name[0] + "*" * (len(name) - 1)
-    assert card.value_label == "高价值"
+    with demo_db[1].connect() as conn:
+        snap = conn.execute(
+            select(t.segment_snapshots).where(t.segment_snapshots.c.customer_id == 1)
+        ).one()
+    rules = knowledge.segments
+    tier = {x.key: x.name for x in rules.value_tiers}[snap.value_tier]
+    segment = {x.key: x.name for x in rules.rfm_segments}[snap.segment]
+    assert (
+        card.value_label == f"{tier}·{segment}·{rules.lifecycle.names[snap.lifecycle]}"
+    )
+    assert (card.rfm.r, card.rfm.f, card.rfm.m) == (
+        snap.r_score,
+        snap.f_score,
+        snap.m_score,
+    )
 
 
 def test_a_lookup_by_member_number_finds_the_same_customer(service):
@@ -77,36 +93,15 @@ def test_every_lookup_is_audited_found_or_not(service, demo_db):
 def test_follow_up_questions_are_audited_too(service, demo_db):
     actor = Actor("follow", "rest")
     service.card(1, actor)
-    service.preferences(1, actor)
+    service.insight(1, actor, "preferences")
+    service.insight(1, actor, "strategy")
     service.history(1, actor)
     assert [r.action for r in audit_rows(demo_db[1], "sender:follow")] == [
         "segment",
         "preferences",
+        "strategy",
         "history",
     ]
-
-
-def test_preferences_share_the_spend_by_category(service, demo_db):
-    view = service.preferences(1, CLERK)
-    line_amount = (
-        t.order_lines.c.quantity * t.order_lines.c.unit_price_fen
-        - t.order_lines.c.discount_fen
-    )
-    with demo_db[1].connect() as conn:
-        top = conn.execute(
-            select(t.products.c.category, func.sum(line_amount).label("amount"))
-            .select_from(t.order_lines.join(t.orders).join(t.products))
-            .where(t.orders.c.customer_id == 1)
-            .group_by(t.products.c.category)
-            .order_by(func.sum(line_amount).desc())
-        ).first()
-        total = conn.execute(
-            select(func.sum(t.orders.c.total_fen)).where(t.orders.c.customer_id == 1)
-        ).scalar_one()
-    assert view.categories[0].name == top.category
-    assert view.categories[0].percent == round(100 * top.amount / total)
-    low, high = view.price_band_fen
-    assert 0 < low <= high
 
 
 def test_history_lists_the_latest_orders_first(service, demo_db):

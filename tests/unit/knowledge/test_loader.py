@@ -103,3 +103,62 @@ def test_yuan_amounts_convert_to_fen_exactly(text, fen):
 def test_amounts_that_are_not_yuan_and_fen_are_refused(text):
     with pytest.raises(ValueError):
         yuan_to_fen(text)
+
+
+def test_segment_rules_must_cover_every_rfm_cell(knowledge_copy: Path):
+    path = knowledge_copy / "segments.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "  - {key: hibernating, name: 沉睡客户, r: [1, 2], f: [1, 2]}\n", ""
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"segments\.yml: .*no rule covers r=1, f=1"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_an_unknown_placeholder_in_a_talking_point_is_an_error_at_start(
+    knowledge_copy: Path,
+):
+    path = knowledge_copy / "playbook.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("聊聊她常买的{category}", "聊聊她常买的{colour}"), encoding="utf-8"
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"playbook\.yml: .*unknown placeholder \{colour\}"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_the_playbook_must_end_with_a_default(knowledge_copy: Path):
+    path = knowledge_copy / "playbook.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    when: {}\n", "    when: {lifecycle: [active]}\n"),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"the last strategy must have no conditions"
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_playbook_condition_on_an_unknown_tier_is_refused(knowledge_copy: Path):
+    path = knowledge_copy / "playbook.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "value_tier: [high], lifecycle: [at_risk",
+            "value_tier: [gold], lifecycle: [at_risk",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        KnowledgeError,
+        match=r"strategies\.vip_winback\.when\.value_tier: unknown 'gold'",
+    ):
+        load_knowledge(knowledge_copy)
