@@ -71,7 +71,7 @@ def _rhythm(details: dict) -> str:
 
 def _rfm(snapshot: dict) -> str:
     return (
-        f"· 两年内下单{snapshot['frequency']}次，"
+        f"· 共下单{snapshot['frequency']}次，"
         f"累计消费{yuan(snapshot['monetary_fen'])}"
         f"（R{snapshot['r_score']} F{snapshot['f_score']} M{snapshot['m_score']}，"
         "按全体顾客五分位）。"

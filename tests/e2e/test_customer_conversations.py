@@ -68,7 +68,7 @@ def test_a_clerk_gets_the_card_of_the_customer_she_names(bot, demo_db):
     assert f"累计消费：{facts['spend']}｜订单数：{facts['orders']}" in reply
     assert f"最近购买：{facts['last']}" in reply
     assert "所属门店：上海静安店" in reply
-    assert re.search(r"价值标签：(高|中|低)价值（R[1-5] F[1-5] M[1-5]）", reply)
+    assert re.search(r"价值标签：(高|中|低)价值·\S+·\S+（R[1-5] F[1-5] M[1-5]）", reply)
     assert "13800000000" not in reply
 
 
@@ -78,8 +78,9 @@ def test_follow_up_questions_are_about_the_customer_in_context(bot, demo_db):
     segment = bot.say("clerk-follow", "她是什么类型的客户")
     assert segment.startswith(f"{facts['masked']}是【")
     assert f"共下单{facts['orders']}次，累计消费{facts['spend']}" in segment
+    assert "依据：" in segment
     preferences = bot.say("clerk-follow", "她平时喜欢买什么")
-    assert preferences.startswith(f"{facts['masked']}的偏好：")
+    assert preferences.startswith(f"{facts['masked']}的偏好（近期的购买权重更高）：")
     assert "常购品类：" in preferences and "常买价位：¥" in preferences
     history = bot.say("clerk-follow", "她最近买了啥")
     assert history.startswith(f"{facts['masked']}共有{facts['orders']}笔订单")
