@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench clean
+.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -68,6 +68,11 @@ rasa-test: $(INSTALLED) $(MODEL)
 
 bench: $(INSTALLED) $(MODEL)
 	$(BIN)/python -m bench.lookup_latency
+
+# 1,000,000 customers / ~20 M order lines (made once under var/bench, ~15 min), then
+# a full `salesbot segment` against a plain pandas baseline in the same run.
+bench-segments: $(INSTALLED)
+	$(BIN)/python -m bench.segments
 
 clean:
 	rm -rf var/results var/log models

@@ -39,13 +39,22 @@ def migrate() -> None:
     type=click.DateTime(["%Y-%m-%d"]),
     help="last day of the 2 years of orders (default: today)",
 )
+@click.option(
+    "--activity",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 10),
+    help="multiplies how often the regular personas buy",
+)
 @click.option("--reset", is_flag=True, help="drop and recreate all tables first")
 @click.option(
     "--if-empty",
     is_flag=True,
     help="do nothing when the database already has customers",
 )
-def demo_data(customers: int, seed: int, as_of, reset: bool, if_empty: bool) -> None:
+def demo_data(
+    customers: int, seed: int, as_of, activity: float, reset: bool, if_empty: bool
+) -> None:
     """Fill the database with the demo retailer (deterministic for a seed and date)."""
     from bot.db.migrate import upgrade
     from bot.demo.generator import DatabaseNotEmpty, DemoConfig, generate
@@ -60,7 +69,11 @@ def demo_data(customers: int, seed: int, as_of, reset: bool, if_empty: bool) -> 
             services.engine,
             services.knowledge,
             DemoConfig(
-                customers=customers, seed=seed, as_of=day, tz=config.business_timezone()
+                customers=customers,
+                seed=seed,
+                as_of=day,
+                activity=activity,
+                tz=config.business_timezone(),
             ),
             progress=sys.stderr.isatty() or customers >= 100_000,
         )
@@ -185,7 +198,8 @@ def segment(as_of) -> None:
     )
     click.echo(
         f"snapshot {report.as_of}: {report.customers} customers "
-        f"({report.buyers} buyers) in {report.seconds:.1f}s"
+        f"({report.buyers} buyers) in {report.seconds:.1f}s "
+        f"({', '.join(f'{k} {v:.1f}s' for k, v in report.phases.items())})"
     )
     rules = services.knowledge.segments
     segment_names = {rule.key: rule.name for rule in rules.rfm_segments}

@@ -9,19 +9,30 @@ the fraction.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import ujson
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from bot.db import tables as t
-from bot.segments.preferences import LineAggregates
-from bot.segments.snapshot import OrderRows, Snapshot
+from bot.segments.lines import ProductTable, PurchaseLines, product_table
+from bot.segments.snapshot import Snapshot
 
 FETCH = 200_000
+# order_id, customer_id, day, product_id, amount, gross, quantity, discounted
+_LINE_TYPES = (
+    np.int64,
+    np.int64,
+    np.float64,
+    np.int64,
+    np.float64,
+    np.float64,
+    np.float64,
+    bool,
+)
 WRITE = 5_000
 _SQLITE_ORDINAL = "(julianday({col}) - 1721424.5)"
 _PG_ORDINAL = "(EXTRACT(EPOCH FROM {col}) / 86400.0 + 719163)"
@@ -44,86 +55,63 @@ class SegmentStore:
         )
 
     def customer_ids(self) -> np.ndarray:
-        ids = self._c.execute(
-            select(t.customers.c.id).order_by(t.customers.c.id)
-        ).scalars()
-        return np.fromiter(ids, dtype=np.int64)
+        ids = self._c.execute(select(t.customers.c.id).order_by(t.customers.c.id))
+        return np.fromiter(ids.scalars(), dtype=np.int64)
 
-    def order_rows(
+    def products(self) -> ProductTable:
+        launch = self._date_day("launch_date")
+        rows = self._c.execute(
+            text(f"SELECT id, category, brand, tags, {launch} FROM products")
+        ).all()
+        return product_table(
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            ["promo" in (r[3] or "").split("|") for r in rows],
+            [np.nan if r[4] is None else float(r[4]) for r in rows],
+        )
+
+    def purchase_lines(
         self, end_utc: dt.datetime, offset_days: float, progress: Callable[[int], None]
-    ) -> OrderRows:
-        sql = text(
-            f"SELECT customer_id, {self._day('ordered_at', offset_days)}, total_fen "
-            "FROM orders WHERE ordered_at < :end"
-        )
-        columns = self._fetch_columns(sql, {"end": end_utc}, 3, progress)
-        return OrderRows(columns[0].astype(np.int64), columns[1], columns[2])
+    ) -> PurchaseLines:
+        """Every order line before `end_utc` with its order's customer and local day.
 
-    def line_aggregates(
-        self,
-        end_utc: dt.datetime,
-        as_of_day: int,
-        offset_days: float,
-        half_life_days: float,
-        new_arrival_days: int,
-        progress: Callable[[int], None],
-    ) -> LineAggregates:
-        day = self._day("o.ordered_at", offset_days)
-        launch = self._date_day("p.launch_date")
-        amount = "(l.quantity * l.unit_price_fen - l.discount_fen)"
-        decay = math.log(2) / half_life_days
-        sql = text(
-            f"""
-            SELECT o.customer_id, p.category, p.brand,
-                   SUM({amount}),
-                   SUM({amount} * exp(-({as_of_day} + 1 - {day}) * {decay!r})),
-                   SUM(CASE WHEN l.discount_fen > 0 OR p.tags LIKE '%promo%'
-                            THEN {amount} ELSE 0 END),
-                   SUM(CASE WHEN p.launch_date IS NOT NULL
-                             AND {day} - {launch} BETWEEN 0 AND {new_arrival_days + 1}
-                            THEN {amount} ELSE 0 END),
-                   SUM(l.quantity),
-                   SUM(l.quantity * l.unit_price_fen)
-            FROM order_lines l
-            JOIN orders o ON l.order_id = o.id
-            JOIN products p ON l.product_id = p.id
-            WHERE o.ordered_at < :end
-            GROUP BY o.customer_id, p.category, p.brand
-            """
+        Read through the driver's own cursor (a server-side one on PostgreSQL):
+        building SQLAlchemy rows for 20 million lines costs more than the query.
+        """
+        cutoff = end_utc.strftime("%Y-%m-%d %H:%M:%S")
+        sql = (
+            "SELECT l.order_id, o.customer_id,"
+            f" {self._day('o.ordered_at', offset_days)},"
+            " l.product_id, l.quantity * l.unit_price_fen - l.discount_fen,"
+            " l.quantity * l.unit_price_fen, l.quantity, l.discount_fen > 0"
+            " FROM order_lines l JOIN orders o ON l.order_id = o.id"
+            f" WHERE o.ordered_at < '{cutoff}'"
         )
-        rows = self._c.execute(sql, {"end": end_utc})
-        customers, categories, brands, numbers = [], [], [], []
-        while chunk := rows.fetchmany(FETCH):
-            customers.append(
-                np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
-            )
-            categories.append(np.array([r[1] for r in chunk], dtype=object))
-            brands.append(np.array([r[2] for r in chunk], dtype=object))
-            numbers.append(np.array([r[3:] for r in chunk], dtype=float))
-            progress(len(chunk))
-        values = np.concatenate(numbers) if numbers else np.zeros((0, 6))
-        return LineAggregates(
-            customers=np.concatenate(customers) if customers else np.zeros(0, np.int64),
-            categories=np.concatenate(categories)
-            if categories
-            else np.zeros(0, object),
-            brands=np.concatenate(brands) if brands else np.zeros(0, object),
-            spend=values[:, 0],
-            weighted=values[:, 1],
-            promo=values[:, 2],
-            fresh=values[:, 3],
-            quantity=values[:, 4],
-            gross=values[:, 5],
-        )
+        columns: list[list[np.ndarray]] = [[] for _ in range(8)]
+        cursor = self._cursor()
+        try:
+            cursor.execute(sql)
+            while chunk := cursor.fetchmany(FETCH):
+                block = np.array(chunk, dtype=np.float64)
+                for index, column in enumerate(columns):
+                    column.append(block[:, index].astype(_LINE_TYPES[index]))
+                progress(len(chunk))
+        finally:
+            cursor.close()
+        merged = [
+            np.concatenate(parts) if parts else np.zeros(0, _LINE_TYPES[i])
+            for i, parts in enumerate(columns)
+        ]
+        return PurchaseLines(*merged)
 
-    def _fetch_columns(self, sql, params, width: int, progress) -> list[np.ndarray]:
-        result = self._c.execute(sql, params)
-        parts = []
-        while chunk := result.fetchmany(FETCH):
-            parts.append(np.array(chunk, dtype=float).reshape(len(chunk), width))
-            progress(len(chunk))
-        block = np.concatenate(parts) if parts else np.zeros((0, width))
-        return [block[:, i] for i in range(width)]
+    def _cursor(self):
+        dbapi = self._c.connection.dbapi_connection
+        if self._pg:
+            cursor = dbapi.cursor(name="salesbot_segment_lines")
+            cursor.itersize = FETCH
+            return cursor
+        return dbapi.cursor()
 
     def replace_snapshot(
         self, as_of: dt.date, snapshot: Snapshot, progress: Callable[[int], None]
@@ -135,8 +123,27 @@ class SegmentStore:
         total = len(snapshot.customers)
         for start in range(0, total, WRITE):
             batch = [row(i) for i in range(start, min(start + WRITE, total))]
-            self._c.execute(insert(t.segment_snapshots), batch)
+            self._write(batch)
             progress(len(batch))
+
+    def _write(self, batch: list[tuple]) -> None:
+        """SQLite: the driver's executemany on tuples with the JSON already encoded
+        (SQLAlchemy's per-row processing costs more than the insert); PostgreSQL:
+        SQLAlchemy's multi-row VALUES."""
+        if self._pg:
+            rows = [dict(zip(SNAPSHOT_COLUMNS, r, strict=True)) for r in batch]
+            self._c.execute(insert(t.segment_snapshots), rows)
+            return
+        marks = ", ".join("?" for _ in SNAPSHOT_COLUMNS)
+        sql = (
+            f"INSERT INTO segment_snapshots ({', '.join(SNAPSHOT_COLUMNS)}) "
+            f"VALUES ({marks})"
+        )
+        encoded = [
+            (r[0], r[1].isoformat(), *r[2:-1], ujson.dumps(r[-1], ensure_ascii=False))
+            for r in batch
+        ]
+        self._c.exec_driver_sql(sql, encoded)
 
     def record_run(
         self,
@@ -190,27 +197,48 @@ class SegmentStore:
         return [(a, b, int(n)) for a, b, n in rows]
 
 
-def _snapshot_rows(as_of: dt.date, s: Snapshot) -> Callable[[int], dict[str, Any]]:
-    def row(i: int) -> dict[str, Any]:
-        recency = s.recency_days[i]
-        alive = s.p_alive[i]
-        return {
-            "customer_id": int(s.customers[i]),
-            "as_of": as_of,
-            "recency_days": None if np.isnan(recency) else int(recency),
-            "frequency": int(s.frequency[i]),
-            "monetary_fen": int(s.monetary_fen[i]),
-            "r_score": int(s.r[i]) or None,
-            "f_score": int(s.f[i]) or None,
-            "m_score": int(s.m[i]) or None,
-            "segment": s.segment[i],
-            "value_tier": s.value_tier[i],
-            "lifecycle": s.lifecycle[i],
-            "strategy": s.strategy[i],
-            "expected_purchases": float(s.expected_purchases[i]),
-            "p_alive": None if np.isnan(alive) else float(alive),
-            "clv_fen": int(s.clv_fen[i]),
-            "details": s.details[i],
-        }
+SNAPSHOT_COLUMNS = (
+    "customer_id",
+    "as_of",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "value_tier",
+    "lifecycle",
+    "strategy",
+    "expected_purchases",
+    "p_alive",
+    "clv_fen",
+    "details",
+)
+
+
+def _snapshot_rows(as_of: dt.date, s: Snapshot) -> Callable[[int], tuple]:
+    """Row i as a tuple in SNAPSHOT_COLUMNS order; columns become lists once."""
+    recency = [None if np.isnan(v) else int(v) for v in s.recency_days.tolist()]
+    alive = [None if np.isnan(v) else v for v in s.p_alive.tolist()]
+    scores = [[int(v) or None for v in column.tolist()] for column in (s.r, s.f, s.m)]
+    columns = (
+        s.customers.astype(np.int64).tolist(),
+        recency,
+        s.frequency.astype(np.int64).tolist(),
+        s.monetary_fen.astype(np.int64).tolist(),
+        *scores,
+        s.segment.tolist(),
+        s.value_tier.tolist(),
+        s.lifecycle.tolist(),
+        s.strategy.tolist(),
+        s.expected_purchases.astype(float).tolist(),
+        alive,
+        s.clv_fen.astype(np.int64).tolist(),
+    )
+
+    def row(i: int) -> tuple:
+        values = [column[i] for column in columns]
+        return (values[0], as_of, *values[1:], s.detail(i))
 
     return row

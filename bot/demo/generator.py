@@ -67,6 +67,7 @@ class DemoConfig:
     seed: int = 42
     as_of: dt.date = field(default_factory=dt.date.today)
     chunk: int = 20000
+    activity: float = 1.0
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
@@ -308,10 +309,15 @@ class _CustomerMaker:
         last = max(first, as_of - rnd.randint(*persona.last_order_days))
         if persona.orders_per_year:
             years = (last - first) / 365
-            count = _poisson(rnd, persona.orders_per_year * years)
+            count = _poisson(
+                rnd, persona.orders_per_year * years * self.config.activity
+            )
         else:
             count = rnd.randint(persona.min_orders, persona.max_orders)
-        count = min(max(count, persona.min_orders), persona.max_orders)
+        ceiling = max(
+            persona.min_orders, round(persona.max_orders * self.config.activity)
+        )
+        count = min(max(count, persona.min_orders), ceiling)
         return sorted([last] + [rnd.randint(first, last) for _ in range(count - 1)])
 
     def _order(

@@ -7,6 +7,7 @@ stage, a predicted 12-month value and a strategy, with the evidence behind them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,18 +16,17 @@ import numpy as np
 from bot.knowledge.schema import Playbook, Segments
 from bot.segments import lifecycle as lc
 from bot.segments.clv import BetaGeoFitter, GammaGammaFitter
+from bot.segments.lines import (
+    ProductTable,
+    PurchaseLines,
+    line_aggregates,
+    orders_from_lines,
+)
 from bot.segments.playbook import choose
-from bot.segments.preferences import LineAggregates, profiles
+from bot.segments.preferences import profiles
 from bot.segments.rfm import name_segments, quintile_scores
 from bot.segments.tiers import assign_tiers, percentile_ranks
 from bot.segments.transactions import summarise
-
-
-@dataclass(frozen=True)
-class OrderRows:
-    customers: np.ndarray
-    days: np.ndarray
-    amounts: np.ndarray
 
 
 @dataclass
@@ -47,14 +47,20 @@ class Snapshot:
     expected_purchases: np.ndarray
     p_alive: np.ndarray
     clv_fen: np.ndarray
-    details: list[dict[str, Any]]
+    buyer_index: np.ndarray
+    evidence: Callable[[int], dict[str, Any]]
     params: dict[str, Any] = field(default_factory=dict)
+
+    def detail(self, i: int) -> dict[str, Any]:
+        """The evidence behind customer i's labels ({} for a prospect)."""
+        buyer = int(self.buyer_index[i])
+        return self.evidence(buyer) if buyer >= 0 else {}
 
 
 def compute(
     all_customers: np.ndarray,
-    orders: OrderRows,
-    lines: LineAggregates,
+    lines: PurchaseLines,
+    products: ProductTable,
     as_of_day: int,
     rules: Segments,
     playbook: Playbook,
@@ -62,8 +68,10 @@ def compute(
 ) -> Snapshot:
     """Segment every customer in `all_customers` as of the end of day `as_of_day`."""
     all_customers = np.unique(np.asarray(all_customers))
+    orders = orders_from_lines(lines)
     summary = summarise(orders.customers, orders.days, orders.amounts)
-    prefs = profiles(lines, rules.preferences.top)
+    aggregates = line_aggregates(lines, products, as_of_day, rules.preferences)
+    prefs = profiles(aggregates, rules.preferences.top)
     buyers = summary.customers
     n = len(buyers)
 
@@ -102,28 +110,24 @@ def compute(
     lovers = lovers[pref_index] if len(prefs.customers) else np.zeros(n, bool)
     strategy = choose(tier, stage, segment, seekers, lovers, playbook)
 
-    details = [
-        _evidence(
-            i,
-            summary,
-            recency,
-            gap,
-            at_risk_after,
-            churned_after,
-            tier_parts,
-            tier_score,
-            per_purchase,
-            breadth,
-            prefs,
-            pref_index,
-            seekers,
-            lovers,
-            purchases,
-            alive,
-            value,
-        )
-        for i in range(n)
-    ]
+    evidence = _Evidence(
+        summary,
+        recency,
+        gap,
+        at_risk_after,
+        churned_after,
+        tier_parts,
+        tier_score,
+        per_purchase,
+        breadth,
+        prefs,
+        pref_index,
+        seekers,
+        lovers,
+        purchases,
+        alive,
+        value,
+    )
     return _with_prospects(
         all_customers,
         buyers,
@@ -143,7 +147,7 @@ def compute(
         expected_purchases=purchases,
         p_alive=alive,
         clv_fen=purchases * value,
-        details=details,
+        evidence=evidence,
     )
 
 
@@ -176,68 +180,119 @@ def _clv(summary, as_of_day: int, rules: Segments, seed: int):
     return purchases, alive, value, params
 
 
-def _evidence(
-    i,
-    s,
-    recency,
-    gap,
-    at_risk_after,
-    churned_after,
-    tier_parts,
-    tier_score,
-    per_purchase,
-    breadth,
-    prefs,
-    pref_index,
-    seekers,
-    lovers,
-    purchases,
-    alive,
-    value,
-) -> dict:
-    p = pref_index[i]
-    has_prefs = len(prefs.customers) and prefs.customers[p] == s.customers[i]
-    own_rhythm = not np.isnan(s.median_gap[i]) and gap[i] == s.median_gap[i]
-    return {
-        "days_since_last": int(recency[i]),
-        "purchase_days": int(s.purchase_days[i]),
-        "first_purchase_days_ago": int(recency[i] + s.last_day[i] - s.first_day[i]),
-        "rhythm": {
-            "usual_gap": round(float(gap[i]), 1),
-            "own": bool(own_rhythm),
-            "at_risk_after": round(float(at_risk_after[i]), 1),
-            "churned_after": round(float(churned_after[i]), 1),
-            "last_gap": None if np.isnan(s.last_gap[i]) else int(s.last_gap[i]),
-        },
-        "tier": {
-            "score": round(float(tier_score[i]), 3),
-            "frequency_pct": round(float(tier_parts[0][i]), 3),
-            "per_purchase_pct": round(float(tier_parts[1][i]), 3),
-            "breadth_pct": round(float(tier_parts[2][i]), 3),
-            "per_purchase_fen": int(per_purchase[i]),
-            "breadth": int(breadth[i]),
-        },
-        "prefs": {
-            "categories": [
-                [name, round(share, 3)] for name, share in prefs.top_categories[p]
-            ]
-            if has_prefs
-            else [],
-            "brands": [[name, round(share, 3)] for name, share in prefs.top_brands[p]]
-            if has_prefs
-            else [],
-            "promo_share": round(float(prefs.promo_share[p]), 3) if has_prefs else 0.0,
-            "new_share": round(float(prefs.new_share[p]), 3) if has_prefs else 0.0,
-            "average_price_fen": int(prefs.average_price[p]) if has_prefs else 0,
-            "discount_seeker": bool(seekers[i]),
-            "new_arrival_lover": bool(lovers[i]),
-        },
-        "clv": {
-            "p_alive": round(float(alive[i]), 3),
-            "purchases_12m": round(float(purchases[i]), 2),
-            "value_per_purchase_fen": int(value[i]),
-        },
-    }
+class _Evidence:
+    """Builds one buyer's evidence dict on demand (a million at once would not fit).
+
+    Columns are rounded once and turned into Python lists, so building a row is
+    plain indexing rather than numpy scalar arithmetic.
+    """
+
+    def __init__(
+        self,
+        s,
+        recency,
+        gap,
+        at_risk_after,
+        churned_after,
+        tier_parts,
+        tier_score,
+        per_purchase,
+        breadth,
+        prefs,
+        pref_index,
+        seekers,
+        lovers,
+        purchases,
+        alive,
+        value,
+    ) -> None:
+        has_prefs = np.zeros(len(s.customers), dtype=bool)
+        if len(prefs.customers):
+            has_prefs = prefs.customers[pref_index] == s.customers
+        last_gap = s.last_gap
+        self._columns = {
+            "days_since_last": recency.astype(np.int64).tolist(),
+            "purchase_days": s.purchase_days.astype(np.int64).tolist(),
+            "first_ago": (recency + s.last_day - s.first_day).astype(np.int64).tolist(),
+            "usual_gap": np.round(gap, 1).tolist(),
+            "own": (~np.isnan(s.median_gap) & (gap == s.median_gap)).tolist(),
+            "at_risk_after": np.round(at_risk_after, 1).tolist(),
+            "churned_after": np.round(churned_after, 1).tolist(),
+            "last_gap": [None if np.isnan(g) else int(g) for g in last_gap.tolist()],
+            "score": np.round(tier_score, 3).tolist(),
+            "frequency_pct": np.round(tier_parts[0], 3).tolist(),
+            "per_purchase_pct": np.round(tier_parts[1], 3).tolist(),
+            "breadth_pct": np.round(tier_parts[2], 3).tolist(),
+            "per_purchase_fen": per_purchase.astype(np.int64).tolist(),
+            "breadth": np.asarray(breadth).astype(np.int64).tolist(),
+            "pref_index": pref_index.tolist(),
+            "has_prefs": has_prefs.tolist(),
+            "seekers": np.asarray(seekers, dtype=bool).tolist(),
+            "lovers": np.asarray(lovers, dtype=bool).tolist(),
+            "p_alive": np.round(alive, 3).tolist(),
+            "purchases": np.round(purchases, 2).tolist(),
+            "value": np.asarray(value).astype(np.int64).tolist(),
+        }
+        self._prefs = {
+            "categories": _top_rows(prefs.top_categories),
+            "brands": _top_rows(prefs.top_brands),
+            "promo": np.round(prefs.promo_share, 3).tolist(),
+            "new": np.round(prefs.new_share, 3).tolist(),
+            "price": prefs.average_price.astype(np.int64).tolist(),
+        }
+
+    def __call__(self, i: int) -> dict:
+        c, p = self._columns, self._prefs
+        j = c["pref_index"][i]
+        has = c["has_prefs"][i]
+        return {
+            "days_since_last": c["days_since_last"][i],
+            "purchase_days": c["purchase_days"][i],
+            "first_purchase_days_ago": c["first_ago"][i],
+            "rhythm": {
+                "usual_gap": c["usual_gap"][i],
+                "own": c["own"][i],
+                "at_risk_after": c["at_risk_after"][i],
+                "churned_after": c["churned_after"][i],
+                "last_gap": c["last_gap"][i],
+            },
+            "tier": {
+                "score": c["score"][i],
+                "frequency_pct": c["frequency_pct"][i],
+                "per_purchase_pct": c["per_purchase_pct"][i],
+                "breadth_pct": c["breadth_pct"][i],
+                "per_purchase_fen": c["per_purchase_fen"][i],
+                "breadth": c["breadth"][i],
+            },
+            "prefs": {
+                "categories": _rounded(p["categories"], j) if has else [],
+                "brands": _rounded(p["brands"], j) if has else [],
+                "promo_share": p["promo"][j] if has else 0.0,
+                "new_share": p["new"][j] if has else 0.0,
+                "average_price_fen": p["price"][j] if has else 0,
+                "discount_seeker": c["seekers"][i],
+                "new_arrival_lover": c["lovers"][i],
+            },
+            "clv": {
+                "p_alive": c["p_alive"][i],
+                "purchases_12m": c["purchases"][i],
+                "value_per_purchase_fen": c["value"][i],
+            },
+        }
+
+
+def _top_rows(top) -> tuple[list, list, list]:
+    """Codes and rounded shares as Python lists, with the labels, for fast rows."""
+    return top.codes.tolist(), np.round(top.shares, 3).tolist(), top.labels.tolist()
+
+
+def _rounded(top: tuple[list, list, list], j: int) -> list[list]:
+    codes, shares, labels = top
+    return [
+        [labels[code], share]
+        for code, share in zip(codes[j], shares[j], strict=True)
+        if code >= 0
+    ]
 
 
 def _with_prospects(
@@ -272,7 +327,12 @@ def _with_prospects(
         full = np.full(n, default, dtype=dtype)
         full[position] = values
         spread[name] = full
-    details: list[dict[str, Any]] = [{} for _ in range(n)]
-    for index, detail in zip(position, columns["details"], strict=True):
-        details[index] = detail
-    return Snapshot(customers=all_customers, details=details, params=params, **spread)
+    buyer_index = np.full(n, -1, dtype=np.int64)
+    buyer_index[position] = np.arange(len(buyers))
+    return Snapshot(
+        customers=all_customers,
+        buyer_index=buyer_index,
+        evidence=columns["evidence"],
+        params=params,
+        **spread,
+    )

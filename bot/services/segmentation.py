@@ -27,6 +27,7 @@ class RunReport:
     tiers: dict[str, int]
     lifecycle: dict[str, int]
     params: dict
+    phases: dict[str, float]
 
 
 def run_segmentation(
@@ -43,25 +44,22 @@ def run_segmentation(
     rules = knowledge.segments
     with engine.begin() as conn:
         store = SegmentStore(conn)
+        clock = _Phases()
         ids = store.customer_ids()
-        with _bar("orders", progress) as bar:
-            orders = store.order_rows(
+        with _bar("order lines", progress) as bar:
+            lines = store.purchase_lines(
                 local_to_utc(end_local, tz), offset_days, bar.update
             )
-        with _bar("order lines (grouped)", progress) as bar:
-            lines = store.line_aggregates(
-                local_to_utc(end_local, tz),
-                as_of.toordinal(),
-                offset_days,
-                rules.preferences.half_life_days,
-                rules.preferences.new_arrival_days,
-                bar.update,
-            )
+        products = store.products()
+        clock.mark("read")
         snapshot = compute(
-            ids, orders, lines, as_of.toordinal(), rules, knowledge.playbook
+            ids, lines, products, as_of.toordinal(), rules, knowledge.playbook
         )
+        del lines
+        clock.mark("compute")
         with _bar("snapshot rows", progress, total=len(ids)) as bar:
             store.replace_snapshot(as_of, snapshot, bar.update)
+        clock.mark("write")
         seconds = time.perf_counter() - started
         store.record_run(as_of, snapshot, seconds, utcnow())
     return RunReport(
@@ -73,6 +71,7 @@ def run_segmentation(
         tiers=dict(Counter(snapshot.value_tier.tolist())),
         lifecycle=dict(Counter(snapshot.lifecycle.tolist())),
         params=snapshot.params,
+        phases=clock.phases,
     )
 
 
@@ -87,6 +86,17 @@ def migration(
 def snapshot_dates(engine: Engine) -> list[dt.date]:
     with engine.connect() as conn:
         return SegmentStore(conn).runs()
+
+
+class _Phases:
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = now - self._last
+        self._last = now
 
 
 def _bar(label: str, enabled: bool, total: int | None = None) -> tqdm:
