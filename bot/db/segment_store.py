@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -121,10 +122,18 @@ class SegmentStore:
         )
         row = _snapshot_rows(as_of, snapshot)
         total = len(snapshot.customers)
-        for start in range(0, total, WRITE):
-            batch = [row(i) for i in range(start, min(start + WRITE, total))]
-            self._write(batch)
-            progress(len(batch))
+        # sqlite3 releases the GIL while SQLite runs, so the next batch is built
+        # while the previous one is inserted (one batch in flight, order kept).
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
+            for start in range(0, total, WRITE):
+                batch = [row(i) for i in range(start, min(start + WRITE, total))]
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._write, batch)
+                progress(len(batch))
+            if pending is not None:
+                pending.result()
 
     def _write(self, batch: list[tuple]) -> None:
         """SQLite: the driver's executemany on tuples with the JSON already encoded
