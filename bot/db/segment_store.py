@@ -26,17 +26,19 @@ FETCH = 200_000
 # order_id, customer_id, day, product_id, amount, gross, quantity, discounted
 _LINE_TYPES = (
     np.int64,
-    np.int64,
+    np.int32,
+    np.int32,
+    np.int32,
     np.float64,
-    np.int64,
     np.float64,
-    np.float64,
-    np.float64,
+    np.float32,
     bool,
 )
 WRITE = 5_000
 _SQLITE_ORDINAL = "(julianday({col}) - 1721424.5)"
 _PG_ORDINAL = "(EXTRACT(EPOCH FROM {col}) / 86400.0 + 719163)"
+_SQLITE_FLOOR = "CAST({expr} AS INTEGER)"
+_PG_FLOOR = "CAST(FLOOR({expr}) AS INTEGER)"
 _SQLITE_DATE_ORDINAL = "(julianday({col}) - 1721424.5)"
 _PG_DATE_ORDINAL = "(({col} - DATE '0001-01-01') + 1)"
 
@@ -49,6 +51,11 @@ class SegmentStore:
     def _day(self, column: str, offset_days: float) -> str:
         pattern = _PG_ORDINAL if self._pg else _SQLITE_ORDINAL
         return f"({pattern.format(col=column)} + {offset_days!r})"
+
+    def _calendar_day(self, column: str, offset_days: float) -> str:
+        """The local calendar day as an integer (days are positive: CAST floors)."""
+        pattern = _PG_FLOOR if self._pg else _SQLITE_FLOOR
+        return pattern.format(expr=self._day(column, offset_days))
 
     def _date_day(self, column: str) -> str:
         return (_PG_DATE_ORDINAL if self._pg else _SQLITE_DATE_ORDINAL).format(
@@ -83,7 +90,7 @@ class SegmentStore:
         cutoff = end_utc.strftime("%Y-%m-%d %H:%M:%S")
         sql = (
             "SELECT l.order_id, o.customer_id,"
-            f" {self._day('o.ordered_at', offset_days)},"
+            f" {self._calendar_day('o.ordered_at', offset_days)},"
             " l.product_id, l.quantity * l.unit_price_fen - l.discount_fen,"
             " l.quantity * l.unit_price_fen, l.quantity, l.discount_fen > 0"
             " FROM order_lines l JOIN orders o ON l.order_id = o.id"
@@ -100,10 +107,12 @@ class SegmentStore:
                 progress(len(chunk))
         finally:
             cursor.close()
-        merged = [
-            np.concatenate(parts) if parts else np.zeros(0, _LINE_TYPES[i])
-            for i, parts in enumerate(columns)
-        ]
+        merged = []
+        for index, parts in enumerate(columns):
+            merged.append(
+                np.concatenate(parts) if parts else np.zeros(0, _LINE_TYPES[index])
+            )
+            parts.clear()
         return PurchaseLines(*merged)
 
     def _cursor(self):
@@ -120,14 +129,14 @@ class SegmentStore:
         self._c.execute(
             delete(t.segment_snapshots).where(t.segment_snapshots.c.as_of == as_of)
         )
-        row = _snapshot_rows(as_of, snapshot)
+        rows = _snapshot_rows(as_of, snapshot)
         total = len(snapshot.customers)
         # sqlite3 releases the GIL while SQLite runs, so the next batch is built
         # while the previous one is inserted (one batch in flight, order kept).
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for start in range(0, total, WRITE):
-                batch = [row(i) for i in range(start, min(start + WRITE, total))]
+                batch = rows(start, min(start + WRITE, total))
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(self._write, batch)
@@ -226,28 +235,35 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def _snapshot_rows(as_of: dt.date, s: Snapshot) -> Callable[[int], tuple]:
-    """Row i as a tuple in SNAPSHOT_COLUMNS order; columns become lists once."""
-    recency = [None if np.isnan(v) else int(v) for v in s.recency_days.tolist()]
-    alive = [None if np.isnan(v) else v for v in s.p_alive.tolist()]
-    scores = [[int(v) or None for v in column.tolist()] for column in (s.r, s.f, s.m)]
+def _snapshot_rows(as_of: dt.date, s: Snapshot) -> Callable[[int, int], list[tuple]]:
+    """Rows start..stop as tuples in SNAPSHOT_COLUMNS order, a batch at a time."""
     columns = (
-        s.customers.astype(np.int64).tolist(),
-        recency,
-        s.frequency.astype(np.int64).tolist(),
-        s.monetary_fen.astype(np.int64).tolist(),
-        *scores,
-        s.segment.tolist(),
-        s.value_tier.tolist(),
-        s.lifecycle.tolist(),
-        s.strategy.tolist(),
-        s.expected_purchases.astype(float).tolist(),
-        alive,
-        s.clv_fen.astype(np.int64).tolist(),
+        s.customers.astype(np.int64),
+        s.recency_days,
+        s.frequency.astype(np.int64),
+        s.monetary_fen.astype(np.int64),
+        s.r.astype(np.int64),
+        s.f.astype(np.int64),
+        s.m.astype(np.int64),
+        s.segment,
+        s.value_tier,
+        s.lifecycle,
+        s.strategy,
+        s.expected_purchases.astype(float),
+        s.p_alive,
+        s.clv_fen.astype(np.int64),
     )
 
-    def row(i: int) -> tuple:
-        values = [column[i] for column in columns]
-        return (values[0], as_of, *values[1:], s.detail(i))
+    def rows(start: int, stop: int) -> list[tuple]:
+        values = [column[start:stop].tolist() for column in columns]
+        values[1] = [None if v != v else int(v) for v in values[1]]
+        values[12] = [None if v != v else v for v in values[12]]
+        for score in (4, 5, 6):
+            values[score] = [v or None for v in values[score]]
+        details = s.details(start, stop)
+        return [
+            (row[0], as_of, *row[1:], detail)
+            for row, detail in zip(zip(*values, strict=True), details, strict=True)
+        ]
 
-    return row
+    return rows

@@ -59,14 +59,15 @@ def product_table(ids, categories, brands, promo, launch_days) -> ProductTable:
     )
 
     def spread(values, fill, dtype):
+        """Per product id, so line arrays can index it directly."""
         full = np.full(size, fill, dtype=dtype)
         full[ids] = values
         return full
 
     return ProductTable(
-        category_codes=spread(category_codes, 0, np.int64),
+        category_codes=spread(category_codes, 0, np.int32),
         category_labels=category_labels,
-        brand_codes=spread(brand_codes, 0, np.int64),
+        brand_codes=spread(brand_codes, 0, np.int32),
         brand_labels=brand_labels,
         promo=spread(np.asarray(promo, dtype=bool), False, bool),
         launch_day=spread(np.asarray(launch_days, dtype=float), np.nan, float),
@@ -86,10 +87,13 @@ def line_aggregates(
     lines: PurchaseLines, products: ProductTable, as_of_day: int, rules: PreferenceRules
 ) -> LineAggregates:
     product = lines.product_ids
-    age = (as_of_day + 1) - lines.days
-    weight = np.exp(-age * (math.log(2) / rules.half_life_days))
+    weighted = (as_of_day + 1.0) - lines.days
+    weighted *= -math.log(2) / rules.half_life_days
+    np.exp(weighted, out=weighted)
+    weighted *= lines.amount
     since_launch = lines.days - products.launch_day[product]
     fresh = (since_launch >= 0) & (since_launch <= rules.new_arrival_days + 1)
+    del since_launch
     promo = lines.discounted | products.promo[product]
     return LineAggregates(
         customers=lines.customers,
@@ -98,7 +102,7 @@ def line_aggregates(
         brand_codes=products.brand_codes[product],
         brand_labels=products.brand_labels,
         spend=lines.amount,
-        weighted=lines.amount * weight,
+        weighted=weighted,
         promo=np.where(promo, lines.amount, 0.0),
         fresh=np.where(fresh, lines.amount, 0.0),
         quantity=lines.quantity,

@@ -7,7 +7,6 @@ stage, a predicted 12-month value and a strategy, with the evidence behind them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +47,18 @@ class Snapshot:
     p_alive: np.ndarray
     clv_fen: np.ndarray
     buyer_index: np.ndarray
-    evidence: Callable[[int], dict[str, Any]]
+    evidence: Any
     params: dict[str, Any] = field(default_factory=dict)
 
+    def details(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """The evidence behind customers start..stop ({} for a prospect)."""
+        buyers = self.buyer_index[start:stop]
+        found = self.evidence.rows(buyers[buyers >= 0]) if np.any(buyers >= 0) else []
+        rows = iter(found)
+        return [next(rows) if b >= 0 else {} for b in buyers.tolist()]
+
     def detail(self, i: int) -> dict[str, Any]:
-        """The evidence behind customer i's labels ({} for a prospect)."""
-        buyer = int(self.buyer_index[i])
-        return self.evidence(buyer) if buyer >= 0 else {}
+        return self.details(i, i + 1)[0]
 
 
 def compute(
@@ -181,11 +185,9 @@ def _clv(summary, as_of_day: int, rules: Segments, seed: int):
 
 
 class _Evidence:
-    """Builds one buyer's evidence dict on demand (a million at once would not fit).
-
-    Columns are rounded once and turned into Python lists, so building a row is
-    plain indexing rather than numpy scalar arithmetic.
-    """
+    """Builds buyers' evidence dicts a batch at a time (a million at once would not
+    fit). Columns are rounded once; a batch becomes Python lists with one `tolist`
+    per column, so a row is plain indexing rather than numpy scalar arithmetic."""
 
     def __init__(
         self,
@@ -209,88 +211,104 @@ class _Evidence:
         has_prefs = np.zeros(len(s.customers), dtype=bool)
         if len(prefs.customers):
             has_prefs = prefs.customers[pref_index] == s.customers
-        last_gap = s.last_gap
         self._columns = {
-            "days_since_last": recency.astype(np.int64).tolist(),
-            "purchase_days": s.purchase_days.astype(np.int64).tolist(),
-            "first_ago": (recency + s.last_day - s.first_day).astype(np.int64).tolist(),
-            "usual_gap": np.round(gap, 1).tolist(),
-            "own": (~np.isnan(s.median_gap) & (gap == s.median_gap)).tolist(),
-            "at_risk_after": np.round(at_risk_after, 1).tolist(),
-            "churned_after": np.round(churned_after, 1).tolist(),
-            "last_gap": [None if np.isnan(g) else int(g) for g in last_gap.tolist()],
-            "score": np.round(tier_score, 3).tolist(),
-            "frequency_pct": np.round(tier_parts[0], 3).tolist(),
-            "per_purchase_pct": np.round(tier_parts[1], 3).tolist(),
-            "breadth_pct": np.round(tier_parts[2], 3).tolist(),
-            "per_purchase_fen": per_purchase.astype(np.int64).tolist(),
-            "breadth": np.asarray(breadth).astype(np.int64).tolist(),
-            "pref_index": pref_index.tolist(),
-            "has_prefs": has_prefs.tolist(),
-            "seekers": np.asarray(seekers, dtype=bool).tolist(),
-            "lovers": np.asarray(lovers, dtype=bool).tolist(),
-            "p_alive": np.round(alive, 3).tolist(),
-            "purchases": np.round(purchases, 2).tolist(),
-            "value": np.asarray(value).astype(np.int64).tolist(),
+            "days_since_last": recency.astype(np.int64),
+            "purchase_days": s.purchase_days.astype(np.int64),
+            "first_ago": (recency + s.last_day - s.first_day).astype(np.int64),
+            "usual_gap": np.round(gap, 1),
+            "own": ~np.isnan(s.median_gap) & (gap == s.median_gap),
+            "at_risk_after": np.round(at_risk_after, 1),
+            "churned_after": np.round(churned_after, 1),
+            "last_gap": s.last_gap,
+            "score": np.round(tier_score, 3),
+            "frequency_pct": np.round(tier_parts[0], 3),
+            "per_purchase_pct": np.round(tier_parts[1], 3),
+            "breadth_pct": np.round(tier_parts[2], 3),
+            "per_purchase_fen": per_purchase.astype(np.int64),
+            "breadth": np.asarray(breadth).astype(np.int64),
+            "has_prefs": has_prefs,
+            "seekers": np.asarray(seekers, dtype=bool),
+            "lovers": np.asarray(lovers, dtype=bool),
+            "p_alive": np.round(alive, 3),
+            "purchases": np.round(purchases, 2),
+            "value": np.asarray(value).astype(np.int64),
         }
+        self._pref_index = pref_index
         self._prefs = {
-            "categories": _top_rows(prefs.top_categories),
-            "brands": _top_rows(prefs.top_brands),
-            "promo": np.round(prefs.promo_share, 3).tolist(),
-            "new": np.round(prefs.new_share, 3).tolist(),
-            "price": prefs.average_price.astype(np.int64).tolist(),
+            "category_codes": prefs.top_categories.codes,
+            "category_shares": np.round(prefs.top_categories.shares, 3),
+            "brand_codes": prefs.top_brands.codes,
+            "brand_shares": np.round(prefs.top_brands.shares, 3),
+            "promo": np.round(prefs.promo_share, 3),
+            "new": np.round(prefs.new_share, 3),
+            "price": prefs.average_price.astype(np.int64),
         }
+        self._labels = (
+            prefs.top_categories.labels.tolist(),
+            prefs.top_brands.labels.tolist(),
+        )
 
-    def __call__(self, i: int) -> dict:
-        c, p = self._columns, self._prefs
-        j = c["pref_index"][i]
-        has = c["has_prefs"][i]
+    def rows(self, buyers: np.ndarray) -> list[dict]:
+        """Evidence of the buyers at these indices, in order."""
+        c = {name: column[buyers].tolist() for name, column in self._columns.items()}
+        j = self._pref_index[buyers] if len(self._pref_index) else buyers
+        p = (
+            {name: column[j].tolist() for name, column in self._prefs.items()}
+            if len(self._prefs["promo"])
+            else None
+        )
+        return [self._row(c, p, n) for n in range(len(buyers))]
+
+    def _row(self, c: dict, p: dict | None, n: int) -> dict:
+        has = c["has_prefs"][n] and p is not None
+        last_gap = c["last_gap"][n]
+        categories, brands = self._labels
         return {
-            "days_since_last": c["days_since_last"][i],
-            "purchase_days": c["purchase_days"][i],
-            "first_purchase_days_ago": c["first_ago"][i],
+            "days_since_last": c["days_since_last"][n],
+            "purchase_days": c["purchase_days"][n],
+            "first_purchase_days_ago": c["first_ago"][n],
             "rhythm": {
-                "usual_gap": c["usual_gap"][i],
-                "own": c["own"][i],
-                "at_risk_after": c["at_risk_after"][i],
-                "churned_after": c["churned_after"][i],
-                "last_gap": c["last_gap"][i],
+                "usual_gap": c["usual_gap"][n],
+                "own": c["own"][n],
+                "at_risk_after": c["at_risk_after"][n],
+                "churned_after": c["churned_after"][n],
+                "last_gap": None if last_gap != last_gap else int(last_gap),
             },
             "tier": {
-                "score": c["score"][i],
-                "frequency_pct": c["frequency_pct"][i],
-                "per_purchase_pct": c["per_purchase_pct"][i],
-                "breadth_pct": c["breadth_pct"][i],
-                "per_purchase_fen": c["per_purchase_fen"][i],
-                "breadth": c["breadth"][i],
+                "score": c["score"][n],
+                "frequency_pct": c["frequency_pct"][n],
+                "per_purchase_pct": c["per_purchase_pct"][n],
+                "breadth_pct": c["breadth_pct"][n],
+                "per_purchase_fen": c["per_purchase_fen"][n],
+                "breadth": c["breadth"][n],
             },
             "prefs": {
-                "categories": _rounded(p["categories"], j) if has else [],
-                "brands": _rounded(p["brands"], j) if has else [],
-                "promo_share": p["promo"][j] if has else 0.0,
-                "new_share": p["new"][j] if has else 0.0,
-                "average_price_fen": p["price"][j] if has else 0,
-                "discount_seeker": c["seekers"][i],
-                "new_arrival_lover": c["lovers"][i],
+                "categories": _named(
+                    p["category_codes"][n], p["category_shares"][n], categories
+                )
+                if has
+                else [],
+                "brands": _named(p["brand_codes"][n], p["brand_shares"][n], brands)
+                if has
+                else [],
+                "promo_share": p["promo"][n] if has else 0.0,
+                "new_share": p["new"][n] if has else 0.0,
+                "average_price_fen": p["price"][n] if has else 0,
+                "discount_seeker": c["seekers"][n],
+                "new_arrival_lover": c["lovers"][n],
             },
             "clv": {
-                "p_alive": c["p_alive"][i],
-                "purchases_12m": c["purchases"][i],
-                "value_per_purchase_fen": c["value"][i],
+                "p_alive": c["p_alive"][n],
+                "purchases_12m": c["purchases"][n],
+                "value_per_purchase_fen": c["value"][n],
             },
         }
 
 
-def _top_rows(top) -> tuple[list, list, list]:
-    """Codes and rounded shares as Python lists, with the labels, for fast rows."""
-    return top.codes.tolist(), np.round(top.shares, 3).tolist(), top.labels.tolist()
-
-
-def _rounded(top: tuple[list, list, list], j: int) -> list[list]:
-    codes, shares, labels = top
+def _named(codes: list[int], shares: list[float], labels: list[str]) -> list[list]:
     return [
         [labels[code], share]
-        for code, share in zip(codes[j], shares[j], strict=True)
+        for code, share in zip(codes, shares, strict=True)
         if code >= 0
     ]
 
