@@ -26,6 +26,8 @@ def entities(parsed: dict) -> dict[str, list[str]]:
         ("这双鞋配什么袜子好", "recommend_cross_sell"),
         ("有没有档次更高一点的款", "recommend_upsell"),
         ("麻烦转一下人工", "human_handoff"),
+        ("她怎么就被算成流失风险了", "ask_segment"),
+        ("这位顾客接下来该怎么跟她沟通", "ask_strategy"),
         ("以后不要再发营销消息给我", "unsubscribe"),
     ],
 )
