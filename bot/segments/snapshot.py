@@ -319,8 +319,6 @@ def _with_prospects(
     """Spread the buyers' columns over all customers; the rest are prospects."""
     n = len(all_customers)
     position = np.searchsorted(all_customers, buyers)
-    is_buyer = np.zeros(n, dtype=bool)
-    is_buyer[position] = True
     defaults = {
         "recency_days": np.nan,
         "frequency": 0,
