@@ -28,6 +28,7 @@ from bot.knowledge import Knowledge
 from bot.timeutil import local_date, utcnow
 
 logger = logging.getLogger(__name__)
+NO_SCALE = RfmScale((), (), (), 0)
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,13 @@ class CustomerService:
             ),
         )
         today = self._today()
-        scale = self._scale.get(self._build_scale)
+        snapshot = SegmentStore(repo.connection).latest_for(customer_id)
+        # The quick scale (a scan of all orders) is only needed before the first
+        # segmentation run; a snapshot already holds her scores and label.
+        scale = NO_SCALE if snapshot else self._scale.get(self._build_scale)
         card = build_card(
             facts, scale, self._knowledge.membership, self._knowledge.segments, today
         )
-        snapshot = SegmentStore(repo.connection).latest_for(customer_id)
         return with_snapshot(card, snapshot, self._knowledge.segments)
 
     def _build_scale(self) -> RfmScale:

@@ -124,3 +124,13 @@ def test_history_lists_the_latest_orders_first(service, demo_db):
 def test_a_customer_id_that_does_not_exist_is_an_error_not_an_empty_card(service):
     with pytest.raises(LookupError):
         service.card(10_000_000, CLERK)
+
+
+def test_with_a_snapshot_the_card_never_scans_all_orders(demo_db, knowledge):
+    def no_scan():
+        raise AssertionError("the quick RFM scale was built although a snapshot exists")
+
+    service = CustomerService(demo_db[1], knowledge, SHANGHAI)
+    service._build_scale = no_scan
+    card = service.lookup("phone", "13800000000", Actor("no-scan", "rest"))
+    assert card.rfm is not None
