@@ -37,7 +37,7 @@ def migrate() -> None:
     "--as-of",
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="last day of the 2 years of orders (default: today)",
+    help="last day of the 2 years of orders (default: today in SALESBOT_TZ)",
 )
 @click.option(
     "--activity",
@@ -63,7 +63,7 @@ def demo_data(
     if reset:
         _drop_all(services.engine)
     upgrade(services.database_url)
-    day = as_of.date() if as_of else dt.date.today()
+    day = as_of.date() if as_of else _today()
     try:
         summary = generate(
             services.engine,
@@ -179,7 +179,7 @@ def nlu_assets(check: bool) -> None:
     "--as-of",
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="reference day (default: today)",
+    help="reference day (default: today in SALESBOT_TZ)",
 )
 def segment(as_of) -> None:
     """Segment every customer: RFM, value, CLV, lifecycle, preferences, strategy."""
@@ -188,7 +188,7 @@ def segment(as_of) -> None:
 
     services = bootstrap.services()
     upgrade(services.database_url)
-    day = as_of.date() if as_of else dt.date.today()
+    day = as_of.date() if as_of else _today()
     report = run_segmentation(
         services.engine,
         services.knowledge,
@@ -354,6 +354,13 @@ def run(model: Path, port: int, action_port: int) -> None:
             signal.signal(signum, signal.SIG_IGN)
         rasa.stop()
         actions.stop()
+
+
+def _today() -> dt.date:
+    """Today in the shops' time zone (the server's own clock may be UTC)."""
+    from bot.timeutil import local_date, utcnow
+
+    return local_date(utcnow(), config.business_timezone())
 
 
 def _safe_url(url: str) -> str:
