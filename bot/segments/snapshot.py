@@ -22,7 +22,7 @@ from bot.segments.lines import (
     orders_from_lines,
 )
 from bot.segments.playbook import choose
-from bot.segments.preferences import profiles
+from bot.segments.preferences import Profiles, profiles
 from bot.segments.rfm import name_segments, quintile_scores
 from bot.segments.tiers import assign_tiers, percentile_ranks
 from bot.segments.transactions import summarise
@@ -115,22 +115,32 @@ def compute(
     strategy = choose(tier, stage, segment, seekers, lovers, playbook)
 
     evidence = _Evidence(
-        summary,
-        recency,
-        gap,
-        at_risk_after,
-        churned_after,
-        tier_parts,
-        tier_score,
-        per_purchase,
-        breadth,
+        {
+            "days_since_last": recency.astype(np.int64),
+            "purchase_days": summary.purchase_days.astype(np.int64),
+            "first_ago": (recency + summary.last_day - summary.first_day).astype(
+                np.int64
+            ),
+            "usual_gap": np.round(gap, 1),
+            "own": ~np.isnan(summary.median_gap) & (gap == summary.median_gap),
+            "at_risk_after": np.round(at_risk_after, 1),
+            "churned_after": np.round(churned_after, 1),
+            "last_gap": summary.last_gap,
+            "score": np.round(tier_score, 3),
+            "frequency_pct": np.round(tier_parts[0], 3),
+            "per_purchase_pct": np.round(tier_parts[1], 3),
+            "breadth_pct": np.round(tier_parts[2], 3),
+            "per_purchase_fen": per_purchase.astype(np.int64),
+            "breadth": np.asarray(breadth).astype(np.int64),
+            "seekers": np.asarray(seekers, dtype=bool),
+            "lovers": np.asarray(lovers, dtype=bool),
+            "p_alive": np.round(alive, 3),
+            "purchases": np.round(purchases, 2),
+            "value": np.asarray(value).astype(np.int64),
+        },
+        buyers,
         prefs,
         pref_index,
-        seekers,
-        lovers,
-        purchases,
-        alive,
-        value,
     )
     return _with_prospects(
         all_customers,
@@ -191,48 +201,15 @@ class _Evidence:
 
     def __init__(
         self,
-        s,
-        recency,
-        gap,
-        at_risk_after,
-        churned_after,
-        tier_parts,
-        tier_score,
-        per_purchase,
-        breadth,
-        prefs,
-        pref_index,
-        seekers,
-        lovers,
-        purchases,
-        alive,
-        value,
+        columns: dict[str, np.ndarray],
+        buyers: np.ndarray,
+        prefs: Profiles,
+        pref_index: np.ndarray,
     ) -> None:
-        has_prefs = np.zeros(len(s.customers), dtype=bool)
+        has_prefs = np.zeros(len(buyers), dtype=bool)
         if len(prefs.customers):
-            has_prefs = prefs.customers[pref_index] == s.customers
-        self._columns = {
-            "days_since_last": recency.astype(np.int64),
-            "purchase_days": s.purchase_days.astype(np.int64),
-            "first_ago": (recency + s.last_day - s.first_day).astype(np.int64),
-            "usual_gap": np.round(gap, 1),
-            "own": ~np.isnan(s.median_gap) & (gap == s.median_gap),
-            "at_risk_after": np.round(at_risk_after, 1),
-            "churned_after": np.round(churned_after, 1),
-            "last_gap": s.last_gap,
-            "score": np.round(tier_score, 3),
-            "frequency_pct": np.round(tier_parts[0], 3),
-            "per_purchase_pct": np.round(tier_parts[1], 3),
-            "breadth_pct": np.round(tier_parts[2], 3),
-            "per_purchase_fen": per_purchase.astype(np.int64),
-            "breadth": np.asarray(breadth).astype(np.int64),
-            "has_prefs": has_prefs,
-            "seekers": np.asarray(seekers, dtype=bool),
-            "lovers": np.asarray(lovers, dtype=bool),
-            "p_alive": np.round(alive, 3),
-            "purchases": np.round(purchases, 2),
-            "value": np.asarray(value).astype(np.int64),
-        }
+            has_prefs = prefs.customers[pref_index] == buyers
+        self._columns = {**columns, "has_prefs": has_prefs}
         self._pref_index = pref_index
         self._prefs = {
             "category_codes": prefs.top_categories.codes,
