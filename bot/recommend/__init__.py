@@ -1,0 +1,1 @@
+"""Recommendations; for now their evaluation on real retail logs (issue #4)."""

@@ -1,0 +1,41 @@
+import pytest
+
+from bot.recommend.retail_log import LogFormatError, read_online_retail
+
+LOG = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
+536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom
+C536379,22423,REGENCY CAKESTAND 3 TIER,-1,12/1/2010 9:41,12.75,14527,United Kingdom
+536414,22139,,56,12/1/2010 11:52,0,,United Kingdom
+536370,POST,POSTAGE,3,12/1/2010 8:45,18,12583,France
+536370,22728,ALARM CLOCK BAKELIKE PINK,24,12/1/2010 8:45,0,12583,France
+536371,22086,PAPER CHAIN KIT,-80,12/1/2010 9:00,2.55,13748,United Kingdom
+536372,22632,HAND WARMER RED,6,not a date,1.85,17850,United Kingdom
+536373,BANK CHARGES,Bank Charges,1,12/1/2010 9:02,15,16029,United Kingdom
+581587,22138,BAKING SET 9 PIECE,3,2011-12-09 12:50:00,4.95,12680,France
+"""
+
+
+def test_a_real_log_is_cleaned_and_every_drop_has_a_reason(tmp_path):
+    path = tmp_path / "online_retail.csv"
+    path.write_text(LOG, encoding="utf-8")
+    log = read_online_retail(path)
+    assert log.rows_read == 10
+    assert list(log.items) == ["85123A", "71053", "22138"]
+    assert dict(log.dropped) == {
+        "cancelled invoice": 1,
+        "no customer id": 1,
+        "not a product code": 2,
+        "price not positive": 1,
+        "quantity not positive": 1,
+        "unreadable date": 1,
+    }
+    assert log.revenue[0] == pytest.approx(6 * 2.55)
+    assert "3 kept, 7 dropped" in log.summary()
+
+
+def test_a_file_in_another_layout_is_refused_whole(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("order,sku\n1,A\n", encoding="utf-8")
+    with pytest.raises(LogFormatError, match="missing columns InvoiceNo"):
+        read_online_retail(path)
