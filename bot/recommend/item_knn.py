@@ -1,0 +1,71 @@
+"""Plain item-KNN: items bought by the same customers, by cosine similarity.
+
+A baseline for the evaluation and a part of the blend to come. Follows
+scikit-learn's contract: hyperparameters in __init__, `fit` returns self,
+fitted attributes end in `_`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import sparse
+from sklearn.preprocessing import normalize
+
+from bot.recommend.evaluation import Recommender
+
+
+class ItemKNNRecommender:
+    def __init__(self, neighbours: int = 50) -> None:
+        self.neighbours = neighbours
+
+    def fit(self, customers, items) -> ItemKNNRecommender:
+        customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
+        self.items_, columns = np.unique(
+            np.asarray(items).astype(str), return_inverse=True
+        )
+        self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
+        bought = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, columns)),
+            shape=(len(customer_ids), len(self.items_)),
+        )
+        bought.data[:] = 1.0
+        unit = normalize(bought.tocsc(), axis=0)
+        similarity = (unit.T @ unit).tocsr()
+        similarity.setdiag(0)
+        similarity.eliminate_zeros()
+        self.similarity_ = _top_per_row(similarity, self.neighbours)
+        return self
+
+    def scores(self, owned: set[str]) -> np.ndarray:
+        """Summed similarity of every item to the items she owns."""
+        rows = [self.index_[item] for item in owned if item in self.index_]
+        if not rows:
+            return np.zeros(len(self.items_))
+        return np.asarray(self.similarity_[rows].sum(axis=0)).ravel()
+
+    def recommend(self, known: Mapping[int, set[str]]) -> Recommender:
+        def top(customer: int, k: int) -> list[str]:
+            owned = known.get(customer, set())
+            scores = self.scores(owned)
+            for item in owned:
+                if item in self.index_:
+                    scores[self.index_[item]] = -np.inf
+            order = np.lexsort((self.items_, -scores))[:k]
+            return [self.items_[i] for i in order if scores[i] > 0]
+
+        return top
+
+
+def _top_per_row(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Keep each item's k most similar items."""
+    rows, cols, data = [], [], []
+    for i in range(matrix.shape[0]):
+        start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+        values, indices = matrix.data[start:stop], matrix.indices[start:stop]
+        keep = np.argsort(-values, kind="stable")[:k]
+        rows.extend([i] * len(keep))
+        cols.extend(indices[keep].tolist())
+        data.extend(values[keep].tolist())
+    return sparse.csr_matrix((data, (rows, cols)), shape=matrix.shape)
