@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -70,15 +71,9 @@ def prepare(customers: int, activity: float, as_of: str) -> str:
                 as_of,
             ],
             check=True,
-            env={**_env(), "DATABASE_URL": url},
+            env={**os.environ, "DATABASE_URL": url},
         )
     return url
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def run_contender(name: str, url: str, as_of: str) -> dict:

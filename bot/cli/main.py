@@ -201,22 +201,16 @@ def segment(as_of) -> None:
         f"({report.buyers} buyers) in {report.seconds:.1f}s "
         f"({', '.join(f'{k} {v:.1f}s' for k, v in report.phases.items())})"
     )
-    rules = services.knowledge.segments
-    segment_names = {rule.key: rule.name for rule in rules.rfm_segments}
-    segment_names[rules.prospect_segment.key] = rules.prospect_segment.name
+    names = services.knowledge.segments.display_names()
     sections = (
-        ("segment", report.segments, segment_names),
-        (
-            "value tier",
-            report.tiers,
-            {tier.key: tier.name for tier in rules.value_tiers},
-        ),
-        ("lifecycle", report.lifecycle, rules.lifecycle.names),
+        ("segment", report.segments, names["segment"]),
+        ("value tier", report.tiers, names["tier"]),
+        ("lifecycle", report.lifecycle, names["lifecycle"]),
     )
-    for title, counts, names in sections:
+    for title, counts, labels in sections:
         click.echo(f"\n{title}:")
         for key, count in sorted(counts.items(), key=lambda item: -item[1]):
-            click.echo(f"  {names.get(key, key)} ({key}): {count}")
+            click.echo(f"  {labels.get(key, key)} ({key}): {count}")
 
 
 @cli.command("segment-migration")

@@ -98,15 +98,14 @@ def with_snapshot(
     """The card labelled with the latest segmentation snapshot, when there is one."""
     if not snapshot:
         return card
-    names = {rule.key: rule.name for rule in segments.rfm_segments}
-    names[segments.prospect_segment.key] = segments.prospect_segment.name
-    tiers = {tier.key: tier.name for tier in segments.value_tiers}
+    names = segments.display_names()
     label = "·".join(
-        [
-            tiers.get(snapshot["value_tier"], snapshot["value_tier"]),
-            names.get(snapshot["segment"], snapshot["segment"]),
-            segments.lifecycle.names.get(snapshot["lifecycle"], snapshot["lifecycle"]),
-        ]
+        names[kind].get(snapshot[column], snapshot[column])
+        for kind, column in (
+            ("tier", "value_tier"),
+            ("segment", "segment"),
+            ("lifecycle", "lifecycle"),
+        )
     )
     scores = (snapshot["r_score"], snapshot["f_score"], snapshot["m_score"])
     rfm = RfmScore(*scores) if all(scores) else None

@@ -26,11 +26,11 @@ FETCH = 200_000
 # order_id, customer_id, day, product_id, gross, discount, quantity (fen and counts)
 LINE_TYPES = (np.int64, np.int32, np.int32, np.int32, np.int64, np.int64, np.int32)
 WRITE = 5_000
+# julianday() reads dates and timestamps alike
 _SQLITE_ORDINAL = "(julianday({col}) - 1721424.5)"
 _PG_ORDINAL = "(EXTRACT(EPOCH FROM {col}) / 86400.0 + 719163)"
 _SQLITE_FLOOR = "CAST({expr} AS INTEGER)"
 _PG_FLOOR = "CAST(FLOOR({expr}) AS INTEGER)"
-_SQLITE_DATE_ORDINAL = "(julianday({col}) - 1721424.5)"
 _PG_DATE_ORDINAL = "(({col} - DATE '0001-01-01') + 1)"
 
 
@@ -49,9 +49,7 @@ class SegmentStore:
         return pattern.format(expr=self._day(column, offset_days))
 
     def _date_day(self, column: str) -> str:
-        return (_PG_DATE_ORDINAL if self._pg else _SQLITE_DATE_ORDINAL).format(
-            col=column
-        )
+        return (_PG_DATE_ORDINAL if self._pg else _SQLITE_ORDINAL).format(col=column)
 
     def customer_ids(self) -> np.ndarray:
         ids = self._c.execute(select(t.customers.c.id).order_by(t.customers.c.id))
@@ -167,9 +165,6 @@ class SegmentStore:
                 params=snapshot.params,
             )
         )
-
-    def latest_as_of(self) -> dt.date | None:
-        return self._c.execute(select(func.max(t.segment_runs.c.as_of))).scalar_one()
 
     def runs(self) -> list[dt.date]:
         return list(

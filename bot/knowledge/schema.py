@@ -127,6 +127,16 @@ class Segments(Strict):
     preferences: PreferenceRules
     clv: ClvRules
 
+    def display_names(self) -> dict[str, dict[str, str]]:
+        """Chinese names of segments, value tiers and lifecycle stages, by key."""
+        segment = {rule.key: rule.name for rule in self.rfm_segments}
+        segment[self.prospect_segment.key] = self.prospect_segment.name
+        return {
+            "segment": segment,
+            "tier": {tier.key: tier.name for tier in self.value_tiers},
+            "lifecycle": dict(self.lifecycle.names),
+        }
+
     @root_validator(skip_on_failure=True)
     def rules_cover_every_cell(cls, values: dict) -> dict:  # noqa: N805
         rules = values["rfm_segments"]

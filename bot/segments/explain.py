@@ -12,18 +12,8 @@ from bot.knowledge.schema import Playbook, Segments
 from bot.segments.playbook import by_key, word
 
 
-def names(segments: Segments) -> dict[str, dict[str, str]]:
-    segment = {rule.key: rule.name for rule in segments.rfm_segments}
-    segment[segments.prospect_segment.key] = segments.prospect_segment.name
-    return {
-        "segment": segment,
-        "tier": {tier.key: tier.name for tier in segments.value_tiers},
-        "lifecycle": dict(segments.lifecycle.names),
-    }
-
-
 def labels(snapshot: dict[str, Any], segments: Segments) -> dict[str, str]:
-    known = names(segments)
+    known = segments.display_names()
     return {
         "segment": known["segment"].get(snapshot["segment"], snapshot["segment"]),
         "tier": known["tier"].get(snapshot["value_tier"], snapshot["value_tier"]),

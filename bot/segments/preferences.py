@@ -50,9 +50,6 @@ class TopK:
             if code >= 0
         ]
 
-    def __getitem__(self, i: int) -> list[tuple[str, float]]:
-        return self.row(i)
-
 
 @dataclass(frozen=True)
 class Profiles:

@@ -31,9 +31,9 @@ def test_favourites_follow_recency_weighted_spend_not_raw_spend():
         ]
     )
     found = profiles(data, top=2)
-    assert [name for name, _ in found.top_categories[0]] == ["护肤", "服装"]
-    assert found.top_categories[0][0][1] == 0.75
-    assert found.top_brands[1] == [("锦囊", 1.0)]
+    assert [name for name, _ in found.top_categories.row(0)] == ["护肤", "服装"]
+    assert found.top_categories.row(0)[0][1] == 0.75
+    assert found.top_brands.row(1) == [("锦囊", 1.0)]
     assert list(found.breadth) == [2, 1]
 
 
