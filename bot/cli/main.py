@@ -264,6 +264,73 @@ def segment_migration(before, after, chart: Path | None) -> None:
     click.echo(f"chart: {target}")
 
 
+@cli.command("demo-retail-log")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--customers", default=3000, show_default=True, type=click.IntRange(10))
+@click.option("--items", default=2500, show_default=True, type=click.IntRange(10))
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo_retail_log(path: Path, customers: int, items: int, seed: int) -> None:
+    """Write a synthetic, messy log in the "Online Retail" layout (for trying the
+    evaluation without a real log; its numbers say nothing about a real shop)."""
+    from bot.demo.retail_log import LogShape, write_online_retail
+
+    rows = write_online_retail(path, LogShape(customers=customers, items=items), seed)
+    click.echo(f"{rows} rows written to {path}")
+
+
+@cli.command("evaluate-recommender")
+@click.option(
+    "--transactions",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='CSV in the "Online Retail" layout (InvoiceNo, StockCode, ...)',
+)
+@click.option("--holdout-days", default=90, show_default=True, type=click.IntRange(7))
+@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--chart", type=click.Path(path_type=Path), help="where to save the chart"
+)
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+def evaluate_recommender(
+    path: Path, holdout_days: int, k: int, chart: Path | None, as_json: bool
+) -> None:
+    """Popularity, item-KNN, association rules and the blend on a temporal split."""
+    import json
+
+    from bot.recommend.offline import CONTENDERS, compare
+    from bot.recommend.retail_log import LogFormatError, read_online_retail
+    from bot.reports.recommender import comparison_table, save_comparison_chart
+
+    click.echo(f"reading {path} ...", err=True)
+    try:
+        log = read_online_retail(path)
+    except LogFormatError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(log.summary(), err=True)
+    if len(log.items) == 0:
+        raise click.ClickException("no usable rows left after cleaning")
+    with tqdm_bar(len(CONTENDERS), "recommenders") as bar:
+        result = compare(
+            log,
+            holdout_days,
+            k,
+            progress=lambda name: bar.set_postfix_str(name) or bar.update(1),
+        )
+    if not result.test_customers:
+        raise click.ClickException(
+            f"no customer bought anything new in the last {holdout_days} days "
+            "after buying before them: nothing to test on"
+        )
+    if as_json:
+        click.echo(json.dumps(result.__dict__, indent=2))
+    else:
+        click.echo(comparison_table(result))
+    target = chart or config.PROJECT_ROOT / "var" / "reports" / "recommenders.png"
+    save_comparison_chart(result, target)
+    click.echo(f"chart: {target}", err=True)
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""
@@ -348,6 +415,12 @@ def run(model: Path, port: int, action_port: int) -> None:
             signal.signal(signum, signal.SIG_IGN)
         rasa.stop()
         actions.stop()
+
+
+def tqdm_bar(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, disable=not sys.stderr.isatty(), leave=False)
 
 
 def _today() -> dt.date:

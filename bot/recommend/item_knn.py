@@ -1,6 +1,6 @@
 """Plain item-KNN: items bought by the same customers, by cosine similarity.
 
-A baseline for the evaluation and a part of the blend to come. Follows
+A baseline for the evaluation; its similarity is one source of the blend. Follows
 scikit-learn's contract: hyperparameters in __init__, `fit` returns self,
 fitted attributes end in `_`.
 """
@@ -14,6 +14,7 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from bot.recommend.evaluation import Recommender
+from bot.recommend.sparse_ops import binary_matrix, top_k_per_row
 
 
 class ItemKNNRecommender:
@@ -26,16 +27,8 @@ class ItemKNNRecommender:
             np.asarray(items).astype(str), return_inverse=True
         )
         self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
-        bought = sparse.csr_matrix(
-            (np.ones(len(rows)), (rows, columns)),
-            shape=(len(customer_ids), len(self.items_)),
-        )
-        bought.data[:] = 1.0
-        unit = normalize(bought.tocsc(), axis=0)
-        similarity = (unit.T @ unit).tocsr()
-        similarity.setdiag(0)
-        similarity.eliminate_zeros()
-        self.similarity_ = _top_per_row(similarity, self.neighbours)
+        bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
+        self.similarity_ = cosine_neighbours(bought, self.neighbours)
         return self
 
     def scores(self, owned: set[str]) -> np.ndarray:
@@ -58,14 +51,10 @@ class ItemKNNRecommender:
         return top
 
 
-def _top_per_row(matrix: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Keep each item's k most similar items."""
-    rows, cols, data = [], [], []
-    for i in range(matrix.shape[0]):
-        start, stop = matrix.indptr[i], matrix.indptr[i + 1]
-        values, indices = matrix.data[start:stop], matrix.indices[start:stop]
-        keep = np.argsort(-values, kind="stable")[:k]
-        rows.extend([i] * len(keep))
-        cols.extend(indices[keep].tolist())
-        data.extend(values[keep].tolist())
-    return sparse.csr_matrix((data, (rows, cols)), shape=matrix.shape)
+def cosine_neighbours(bought: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Item x item cosine over customers (binary), each item's k nearest kept."""
+    unit = normalize(bought.tocsc(), axis=0)
+    similarity = (unit.T @ unit).tocsr()
+    similarity.setdiag(0)
+    similarity.eliminate_zeros()
+    return top_k_per_row(similarity, k)

@@ -83,3 +83,26 @@ def test_migration_without_two_snapshots_says_what_to_do(run):
     result = run("segment-migration")
     assert result.exit_code == 1
     assert "need two snapshots" in result.output
+
+
+def test_evaluate_recommender_prints_the_table_and_saves_the_chart(run, tmp_path):
+    log = tmp_path / "log.csv"
+    made = run("demo-retail-log", str(log), "--customers", "300", "--items", "200")
+    assert made.exit_code == 0, made.output
+    chart = tmp_path / "chart.png"
+    shown = run(
+        "evaluate-recommender", "--transactions", str(log), "--chart", str(chart)
+    )
+    assert shown.exit_code == 0, shown.output
+    for name in ("popularity", "item-knn", "rules", "blended", "recall@10"):
+        assert name in shown.output
+    assert "dropped (" in shown.output
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_evaluate_recommender_refuses_a_file_in_another_layout(run, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("sku,name\nSB1,coat\n", encoding="utf-8")
+    shown = run("evaluate-recommender", "--transactions", str(other))
+    assert shown.exit_code == 1
+    assert "missing columns InvoiceNo" in shown.output
