@@ -17,12 +17,14 @@ from bot import config
 from bot.db.engine import shared_engine
 from bot.knowledge import Knowledge, load_knowledge
 from bot.services.customers import CustomerService
+from bot.services.recommendations import RecommendationService
 
 
 @dataclass
 class Services:
     database_url: str
     knowledge_dir: Path
+    model_dir: Path
 
     @cached_property
     def engine(self) -> Engine:
@@ -41,19 +43,32 @@ class Services:
             scale_ttl_seconds=config.value_scale_ttl_seconds(),
         )
 
+    @cached_property
+    def recommendations(self) -> RecommendationService:
+        return RecommendationService(
+            self.engine,
+            self.knowledge,
+            config.business_timezone(),
+            self.model_dir,
+            check_seconds=config.model_check_seconds(),
+        )
+
 
 _lock = threading.Lock()
 _services: Services | None = None
 
 
 def configure(
-    database_url: str | None = None, knowledge_dir: Path | None = None
+    database_url: str | None = None,
+    knowledge_dir: Path | None = None,
+    model_dir: Path | None = None,
 ) -> Services:
     global _services
     with _lock:
         _services = Services(
             database_url or config.database_url(),
             knowledge_dir or config.knowledge_dir(),
+            model_dir or config.model_dir(),
         )
         return _services
 

@@ -29,3 +29,14 @@ def business_timezone() -> ZoneInfo:
 
 def value_scale_ttl_seconds() -> int:
     return int(os.environ.get("SALESBOT_VALUE_SCALE_TTL", "600"))
+
+
+def model_dir() -> Path:
+    """Where `train-recommender` saves versioned models and servers load them."""
+    default = PROJECT_ROOT / "var" / "models" / "recommender"
+    return Path(os.environ.get("SALESBOT_MODEL_DIR", default))
+
+
+def model_check_seconds() -> float:
+    """How often a server looks for a newer recommender model."""
+    return float(os.environ.get("SALESBOT_MODEL_CHECK_SECONDS", "30"))

@@ -331,6 +331,97 @@ def evaluate_recommender(
     click.echo(f"chart: {target}", err=True)
 
 
+@cli.command("train-recommender")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="train on orders up to the end of this day (default: today in SALESBOT_TZ)",
+)
+def train_recommender_cmd(as_of) -> None:
+    """Fit the recommender on the order history and save a new model version."""
+    from bot.db.migrate import upgrade
+    from bot.services.recommendations import train_recommender
+
+    services = bootstrap.services()
+    upgrade(services.database_url)
+    day = as_of.date() if as_of else _today()
+    with tqdm_bar(None, "order lines") as bar:
+        model, path = train_recommender(
+            services.engine,
+            services.knowledge,
+            config.business_timezone(),
+            services.model_dir,
+            day,
+            progress=bar.update,
+        )
+    stats = model.stats
+    click.echo(
+        f"model {model.version}: {stats['lines']} order lines, "
+        f"{stats['customers']} customers, {stats['items']} items, "
+        f"{stats['similar_pairs']} similar pairs, {stats['rules']} rules "
+        f"in {stats['seconds']:.1f}s -> {path}"
+    )
+
+
+@cli.command()
+@click.argument("number")
+@click.option(
+    "--kind",
+    type=click.Choice(["cross", "up", "personal"]),
+    default="personal",
+    show_default=True,
+)
+@click.option("--product", help="the item she is looking at (name, SKU, subcategory)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def recommend(number: str, kind: str, product: str | None, as_json: bool) -> None:
+    """What the bot would suggest for a customer (phone or member number)."""
+    import json
+
+    from bot.customers.identifiers import IdentifierError
+    from bot.recommend.present import suggestion_lines
+    from bot.services.customers import Actor, CustomerNotFound
+
+    services = bootstrap.services()
+    actor = Actor(sender_id="cli", channel="cli")
+    kind_of = "member_no" if number[:1].upper() == "M" else "phone"
+    try:
+        card = services.customers.lookup(kind_of, number, actor)
+    except (IdentifierError, CustomerNotFound) as error:
+        raise click.ClickException(str(error)) from error
+    view = services.recommendations.recommend(card.customer_id, kind, actor, product)
+    if as_json:
+        items = [s.__dict__ for s in view.suggestions]
+        click.echo(
+            json.dumps(
+                {"customer": view.masked_name, "kind": kind, "items": items},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{view.masked_name} ({kind}):")
+    click.echo("\n".join(suggestion_lines(view.suggestions)) or "  (nothing fits)")
+
+
+@cli.command("recommend-report")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--chart", type=click.Path(path_type=Path), help="where to save the chart"
+)
+def recommend_report(days: int, chart: Path | None) -> None:
+    """Acceptance of suggestions by kind, segment and store (chart)."""
+    from bot.reports.acceptance import acceptance_table, save_acceptance_chart
+    from bot.services.recommendation_report import acceptance
+
+    services = bootstrap.services()
+    report = acceptance(services.engine, days)
+    click.echo(acceptance_table(report))
+    target = chart or config.PROJECT_ROOT / "var" / "reports" / "recommendations.png"
+    save_acceptance_chart(report, target)
+    click.echo(f"chart: {target}")
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""

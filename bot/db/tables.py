@@ -194,6 +194,13 @@ recommendation_log = Table(
     Column("shown_at", DateTime, nullable=False),
     Column("outcome", String(16)),
     Column("outcome_at", DateTime),
+    Column("batch", String(32)),
+    Column("rank", Integer),
+    Column("source", String(24)),
+    Column("segment", String(32)),
+    Column("store_id", Integer, ForeignKey("stores.id")),
+    Column("model_version", String(32)),
+    Index("ix_recommendation_log_customer_shown", "customer_id", "shown_at"),
 )
 
 care_outbox = Table(

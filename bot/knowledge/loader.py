@@ -12,7 +12,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.knowledge.schema import Complements, Membership, Playbook, Product, Segments
+from bot.knowledge.schema import (
+    Complements,
+    Membership,
+    Playbook,
+    Product,
+    RecommendRules,
+    Segments,
+)
 
 
 class KnowledgeError(ValueError):
@@ -26,6 +33,7 @@ class Knowledge:
     segments: Segments
     complements: Complements
     playbook: Playbook
+    recommend: RecommendRules
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -38,6 +46,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         segments=_load_yaml(directory / "segments.yml", Segments),
         complements=_load_yaml(directory / "complements.yml", Complements),
         playbook=_load_yaml(directory / "playbook.yml", Playbook),
+        recommend=_load_yaml(directory / "recommend.yml", RecommendRules),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")

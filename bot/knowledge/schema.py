@@ -223,3 +223,74 @@ class Playbook(Strict):
         if strategies[-1].when != When():
             raise ValueError("the last strategy must have no conditions (the default)")
         return strategies
+
+
+REASON_KEYS = {
+    "rules": {"anchor", "percent"},
+    "similar": {"anchor"},
+    "curated": {"anchor"},
+    "popular": set(),
+    "brand_new": {"brand"},
+    "favourite_category": {"category"},
+    "promo": set(),
+    "new_arrival": set(),
+    "upsell": {"anchor"},
+    "replenish": {"anchor"},
+}
+
+
+class BlendWeights(Strict):
+    similar: float = Field(ge=0)
+    rules: float = Field(ge=0)
+    popular: float = Field(ge=0)
+    halflife_days: float = Field(gt=0)
+    window_days: int = Field(ge=0)
+    min_together: int = Field(ge=1)
+    neighbours: int = Field(ge=1, le=1000)
+    recent_days: int = Field(ge=1)
+
+
+class Boosts(Strict):
+    favourite_category: float = Field(ge=0)
+    favourite_brand: float = Field(ge=0)
+    new_for_new_arrival_lover: float = Field(ge=0)
+    promo_for_discount_seeker: float = Field(ge=0)
+
+
+class UpsellRules(Strict):
+    min_step: float = Field(gt=1)
+    band_tolerance: float = Field(ge=1)
+
+
+class RecommendRules(Strict):
+    blend: BlendWeights
+    shown: int = Field(ge=1, le=10)
+    max_per_category: int = Field(ge=1)
+    new_arrival_days: int = Field(ge=1)
+    replenish_lead_days: int = Field(ge=0)
+    replenish_score: float = Field(ge=0, le=1)
+    curated_score: float = Field(ge=0, le=1)
+    boosts: Boosts
+    upsell: UpsellRules
+    reasons: dict[str, str]
+
+    @validator("reasons")
+    def every_reason_with_known_placeholders(  # noqa: N805
+        cls, reasons: dict[str, str]
+    ) -> dict[str, str]:
+        import string
+
+        missing = sorted(set(REASON_KEYS) - set(reasons))
+        if missing:
+            raise ValueError(f"missing reasons: {', '.join(missing)}")
+        for key, text in reasons.items():
+            if key not in REASON_KEYS:
+                raise ValueError(f"unknown reason {key!r}")
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            unknown = names - REASON_KEYS[key]
+            if unknown:
+                raise ValueError(
+                    f"reason {key}: unknown placeholder {{{sorted(unknown)[0]}}} "
+                    f"(known: {', '.join(sorted(REASON_KEYS[key])) or 'none'})"
+                )
+        return reasons

@@ -66,11 +66,28 @@ class BlendedRecommender:
         self.rules_ = AssociationRules(
             window_days=s.window_days, min_together=s.min_together
         ).fit(customers, items, days, baskets, n_items)
+        self.confidence_ = self.rules_.confidence_
         self.popularity_ = recent_popularity(
             customers, items, days, n_items, s.recent_days
         )
         self.n_items_ = n_items
         return self
+
+    @classmethod
+    def from_arrays(
+        cls, settings: BlendSettings, similarity, confidence, popularity
+    ) -> BlendedRecommender:
+        """A fitted recommender from saved arrays (see bot/recommend/model.py)."""
+        model = cls(settings)
+        model.similarity_ = similarity.tocsr()
+        model.confidence_ = confidence.tocsr()
+        model.popularity_ = np.asarray(popularity, dtype=float)
+        model.n_items_ = len(model.popularity_)
+        return model
+
+    def recency_weights(self, owned_days, today: int) -> np.ndarray:
+        age = np.maximum(today - np.asarray(owned_days, dtype=float), 0.0)
+        return 0.5 ** (age / self.settings.halflife_days)
 
     def source_scores(
         self, owned: np.ndarray, owned_days: np.ndarray, today: int
@@ -79,10 +96,9 @@ class BlendedRecommender:
         if len(owned) == 0:
             zeros = np.zeros(self.n_items_)
             return {"similar": zeros, "rules": zeros, "popular": self.popularity_}
-        age = np.maximum(today - np.asarray(owned_days, dtype=float), 0.0)
-        weight = 0.5 ** (age / self.settings.halflife_days)
+        weight = self.recency_weights(owned_days, today)
         similar = np.asarray(self.similarity_[owned].T @ weight).ravel()
-        rules = sparse.diags(weight) @ self.rules_.confidence_[owned]
+        rules = sparse.diags(weight) @ self.confidence_[owned]
         return {
             "similar": _unit(similar),
             "rules": _unit(np.asarray(rules.max(axis=0).todense()).ravel()),

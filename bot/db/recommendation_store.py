@@ -1,0 +1,150 @@
+"""Reads and writes of the recommender: catalogue, what a customer owns, the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.engine import Connection
+
+from bot.db import tables as t
+
+
+@dataclass(frozen=True)
+class OwnedRow:
+    product_id: int
+    last_bought_at: dt.datetime
+    unit_price_fen: int
+
+
+@dataclass(frozen=True)
+class LoggedSuggestion:
+    id: int
+    batch: str
+    product_id: int
+    name: str
+    sku: str
+    kind: str
+    reason: str
+    shown_at: dt.datetime
+    outcome: str | None
+
+
+class RecommendationStore:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def products(self) -> list[dict[str, Any]]:
+        rows = self._c.execute(select(t.products).order_by(t.products.c.id))
+        return [dict(row._mapping) for row in rows]
+
+    def owned(self, customer_id: int) -> list[OwnedRow]:
+        """Each product she bought: when last, and the highest unit price paid."""
+        lines, orders = t.order_lines, t.orders
+        rows = self._c.execute(
+            select(
+                lines.c.product_id,
+                func.max(orders.c.ordered_at),
+                func.max(lines.c.unit_price_fen - lines.c.discount_fen),
+            )
+            .join(orders, lines.c.order_id == orders.c.id)
+            .where(orders.c.customer_id == customer_id)
+            .group_by(lines.c.product_id)
+        ).all()
+        return [OwnedRow(int(p), at, int(price)) for p, at, price in rows]
+
+    def dislikes(self, customer_id: int) -> list[str]:
+        rows = self._c.execute(
+            select(t.preferences.c.value).where(
+                t.preferences.c.customer_id == customer_id,
+                t.preferences.c.kind == "dislike",
+            )
+        )
+        return [value for (value,) in rows]
+
+    def add_dislike(
+        self, customer_id: int, value: str, note: str, at: dt.datetime
+    ) -> None:
+        if value in self.dislikes(customer_id):
+            return
+        self._c.execute(
+            t.preferences.insert().values(
+                customer_id=customer_id,
+                kind="dislike",
+                value=value,
+                note=note,
+                created_at=at,
+            )
+        )
+
+    def home_store(self, customer_id: int) -> int | None:
+        return self._c.execute(
+            select(t.customers.c.home_store_id).where(t.customers.c.id == customer_id)
+        ).scalar_one_or_none()
+
+    def log(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._c.execute(t.recommendation_log.insert(), rows)
+
+    def last_batch(
+        self, customer_id: int, since: dt.datetime
+    ) -> list[LoggedSuggestion]:
+        """The most recent answer shown for her since `since`, in its order."""
+        log = t.recommendation_log
+        batch = self._c.execute(
+            select(log.c.batch)
+            .where(log.c.customer_id == customer_id, log.c.shown_at >= since)
+            .order_by(log.c.shown_at.desc(), log.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if batch is None:
+            return []
+        rows = self._c.execute(
+            select(
+                log.c.id,
+                log.c.batch,
+                log.c.product_id,
+                t.products.c.name,
+                t.products.c.sku,
+                log.c.kind,
+                log.c.reason,
+                log.c.shown_at,
+                log.c.outcome,
+            )
+            .join(t.products, log.c.product_id == t.products.c.id)
+            .where(log.c.customer_id == customer_id, log.c.batch == batch)
+            .order_by(log.c.rank)
+        ).all()
+        return [LoggedSuggestion(*row) for row in rows]
+
+    def set_outcome(self, ids: list[int], outcome: str, at: dt.datetime) -> int:
+        log = t.recommendation_log
+        result = self._c.execute(
+            update(log).where(log.c.id.in_(ids)).values(outcome=outcome, outcome_at=at)
+        )
+        return result.rowcount
+
+    def acceptance(
+        self, since: dt.datetime, by: str
+    ) -> list[tuple[str, int, int, int]]:
+        """(group, shown, bought, declined) since `since`, grouped by kind, segment
+        or store."""
+        log = t.recommendation_log
+        if by == "store":
+            key = func.coalesce(t.stores.c.code, "-")
+            source = log.outerjoin(t.stores, log.c.store_id == t.stores.c.id)
+        else:
+            key = func.coalesce(getattr(log.c, by), "-")
+            source = log
+        bought = func.sum(case((log.c.outcome == "bought", 1), else_=0))
+        declined = func.sum(case((log.c.outcome == "declined", 1), else_=0))
+        rows = self._c.execute(
+            select(key, func.count(), bought, declined)
+            .select_from(source)
+            .where(and_(log.c.shown_at >= since))
+            .group_by(key)
+            .order_by(key)
+        ).all()
+        return [(str(g), int(n), int(b or 0), int(d or 0)) for g, n, b, d in rows]

@@ -1,0 +1,414 @@
+"""Recommendation use cases: train, suggest, explain, and the outcome of a suggestion.
+
+Serving keeps the trained model and the catalogue in memory and reads the customer
+(what she owns, her latest profile, her dislikes) with indexed queries. Every answer
+is logged row by row (customer, item, kind, reason, channel, store, model version)
+so that `recommend-report` can measure it, and audited like any profile read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from bot.customers.masking import mask_name
+from bot.db.recommendation_store import LoggedSuggestion, RecommendationStore
+from bot.db.segment_store import SegmentStore
+from bot.db.uow import UnitOfWork
+from bot.knowledge import Knowledge
+from bot.recommend.blend import BlendedRecommender, BlendSettings
+from bot.recommend.engine import Catalog, CatalogItem, Owned, Shopper, Suggestion
+from bot.recommend.engine import suggest as engine_suggest
+from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
+from bot.services.customers import Actor
+from bot.timeutil import local_date, local_to_utc, utcnow
+
+logger = logging.getLogger(__name__)
+OUTCOME_WINDOW = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class RecommendationView:
+    masked_name: str
+    kind: str
+    suggestions: tuple[Suggestion, ...]
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class LastAnswer:
+    masked_name: str
+    items: tuple[LoggedSuggestion, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`status`: recorded, ask_which (several candidates), nothing_shown."""
+
+    masked_name: str
+    status: str
+    items: tuple[LoggedSuggestion, ...] = ()
+
+
+class UnknownCustomer(LookupError):
+    pass
+
+
+def settings_of(knowledge: Knowledge) -> BlendSettings:
+    return BlendSettings(**knowledge.recommend.blend.dict())
+
+
+def train_recommender(
+    engine: Engine,
+    knowledge: Knowledge,
+    tz: ZoneInfo,
+    root: Path,
+    as_of: dt.date,
+    progress: Callable[[int], None] = lambda n: None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> tuple[TrainedModel, Path]:
+    """Fit the blend on every order line up to the end of `as_of` and save it."""
+    started = time.perf_counter()
+    end_local = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    end_utc = local_to_utc(end_local, tz)
+    offset = tz.utcoffset(end_local).total_seconds() / 86400
+    with engine.connect() as connection:
+        lines = SegmentStore(connection).purchase_lines(end_utc, offset, progress)
+    read = time.perf_counter() - started
+    ids, columns = np.unique(lines.product_ids, return_inverse=True)
+    blend = BlendedRecommender(settings_of(knowledge)).fit(
+        lines.customers, columns, lines.days, lines.order_ids, len(ids)
+    )
+    stats = {
+        "as_of": as_of.isoformat(),
+        "lines": int(len(lines.product_ids)),
+        "customers": int(len(np.unique(lines.customers))),
+        "items": int(len(ids)),
+        "similar_pairs": int(blend.similarity_.nnz),
+        "rules": int(blend.confidence_.nnz),
+        "read_seconds": round(read, 2),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    model = TrainedModel(clock().strftime(VERSION_FORMAT), ids, blend, stats)
+    path = model.save(root)
+    prune(root)
+    return model, path
+
+
+class ModelHolder:
+    """The newest saved model; looks for a newer version at most every
+    `check_seconds` and swaps it in, so `train-recommender` needs no restart."""
+
+    def __init__(
+        self, root: Path, settings: BlendSettings, check_seconds: float
+    ) -> None:
+        self._root = root
+        self._settings = settings
+        self._check_seconds = check_seconds
+        self._lock = threading.Lock()
+        self._model: TrainedModel | None = None
+        self._checked = -float("inf")
+
+    def get(self) -> TrainedModel:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= self._check_seconds or self._model is None:
+                self._checked = now
+                self._refresh()
+            assert self._model is not None
+            return self._model
+
+    def _refresh(self) -> None:
+        version = latest_version(self._root)
+        if version is None:
+            if self._model is None:
+                logger.warning(
+                    "no recommender model in %s: curated rules only", self._root
+                )
+                self._model = _empty_model(self._settings)
+            return
+        if self._model is None or self._model.version != version:
+            self._model = TrainedModel.load(self._root / version)
+            logger.info("recommender model %s loaded", version)
+
+
+def _empty_model(settings: BlendSettings) -> TrainedModel:
+    from scipy import sparse
+
+    blend = BlendedRecommender.from_arrays(
+        settings, sparse.csr_matrix((0, 0)), sparse.csr_matrix((0, 0)), np.zeros(0)
+    )
+    return TrainedModel("none", np.zeros(0, dtype=np.int64), blend, {})
+
+
+class RecommendationService:
+    def __init__(
+        self,
+        engine: Engine,
+        knowledge: Knowledge,
+        tz: ZoneInfo,
+        model_root: Path,
+        clock: Callable[[], dt.datetime] = utcnow,
+        check_seconds: float = 30.0,
+        catalog_ttl_seconds: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._knowledge = knowledge
+        self._tz = tz
+        self._clock = clock
+        self.models = ModelHolder(model_root, settings_of(knowledge), check_seconds)
+        self._catalog_ttl = catalog_ttl_seconds
+        self._catalog: tuple[float, dt.date, Catalog] | None = None
+        self._catalog_lock = threading.Lock()
+
+    def recommend(
+        self, customer_id: int, kind: str, actor: Actor, product: str | None = None
+    ) -> RecommendationView:
+        """Suggestions of `kind` for her, logged and audited; `product` (a name,
+        SKU or subcategory she is looking at) anchors cross-sell and upsell."""
+        today = self._today()
+        catalog = self.catalog(today)
+        model = self.models.get()
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            store = RecommendationStore(uow.connection)
+            snapshot = SegmentStore(uow.connection).latest_for(customer_id)
+            shopper = self._shopper(store, customer_id, snapshot)
+            anchor = _find(catalog, product, shopper.owned) if product else None
+            picks = engine_suggest(
+                kind,
+                model,
+                catalog,
+                shopper,
+                self._knowledge.recommend,
+                self._knowledge.complements.complements,
+                today.toordinal(),
+                anchor.id if anchor else None,
+            )
+            store.log(
+                self._log_rows(
+                    picks,
+                    customer_id,
+                    actor,
+                    snapshot,
+                    model,
+                    store.home_store(customer_id),
+                )
+            )
+            detail = {"kind": kind, "shown": [p.sku for p in picks]}
+            uow.audit.record(
+                at=self._clock(),
+                actor=actor.label(),
+                channel=actor.channel,
+                action="recommend",
+                customer_id=customer_id,
+                detail=detail,
+            )
+            uow.commit()
+        return RecommendationView(
+            mask_name(row.name), kind, tuple(picks), anchor.name if anchor else None
+        )
+
+    def last_answer(self, customer_id: int, actor: Actor) -> LastAnswer:
+        """What was suggested to her last (within a week), with the reasons."""
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            items = RecommendationStore(uow.connection).last_batch(
+                customer_id, self._clock() - OUTCOME_WINDOW
+            )
+            self._audit(uow, actor, "recommend_why", customer_id)
+            uow.commit()
+        return LastAnswer(mask_name(row.name), tuple(items))
+
+    def record_purchase(
+        self, customer_id: int, actor: Actor, product: str | None = None
+    ) -> Outcome:
+        """She bought a suggested item: which one, from `product` or the only one."""
+        return self._outcome(customer_id, actor, product, "bought")
+
+    def decline(
+        self, customer_id: int, actor: Actor, about: str | None = None
+    ) -> Outcome:
+        """She does not want the last suggestions; `about` (a category, brand or
+        subcategory named) is also kept as a dislike, so it is not offered again."""
+        outcome = self._outcome(customer_id, actor, about, "declined", all_if_none=True)
+        if about and about in self._dislikable():
+            with UnitOfWork(self._engine) as uow:
+                RecommendationStore(uow.connection).add_dislike(
+                    customer_id, about, f"noted by {actor.label()}", self._clock()
+                )
+                uow.commit()
+        return outcome
+
+    def catalog(self, today: dt.date) -> Catalog:
+        with self._catalog_lock:
+            cached = self._catalog
+            fresh = cached and time.monotonic() - cached[0] < self._catalog_ttl
+            if cached and fresh and cached[1] == today:
+                return cached[2]
+            with self._engine.connect() as connection:
+                rows = RecommendationStore(connection).products()
+            catalog = Catalog(
+                [
+                    _item(r, today, self._knowledge.recommend.new_arrival_days)
+                    for r in rows
+                ]
+            )
+            self._catalog = (time.monotonic(), today, catalog)
+            return catalog
+
+    def _outcome(self, customer_id, actor, product, outcome, all_if_none=False):
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            store = RecommendationStore(uow.connection)
+            shown = store.last_batch(customer_id, self._clock() - OUTCOME_WINDOW)
+            masked = mask_name(row.name)
+            if not shown:
+                uow.commit()
+                return Outcome(masked, "nothing_shown")
+            chosen = _matching(shown, product, self.catalog(self._today()))
+            if product is None and len(shown) > 1 and not all_if_none:
+                return Outcome(masked, "ask_which", tuple(shown))
+            if product is not None and not chosen and not all_if_none:
+                return Outcome(masked, "ask_which", tuple(shown))
+            targets = chosen or (shown if all_if_none else [])
+            store.set_outcome([s.id for s in targets], outcome, self._clock())
+            self._audit(uow, actor, f"recommend_{outcome}", customer_id)
+            uow.commit()
+            return Outcome(masked, "recorded", tuple(targets))
+
+    def _shopper(self, store, customer_id, snapshot) -> Shopper:
+        prefs = ((snapshot or {}).get("details") or {}).get("prefs") or {}
+        owned = tuple(
+            Owned(
+                o.product_id,
+                local_date(o.last_bought_at, self._tz).toordinal(),
+                o.unit_price_fen,
+            )
+            for o in store.owned(customer_id)
+        )
+        return Shopper(
+            owned=owned,
+            categories=tuple(name for name, _ in prefs.get("categories", [])),
+            brands=tuple(name for name, _ in prefs.get("brands", [])),
+            discount_seeker=bool(prefs.get("discount_seeker")),
+            new_arrival_lover=bool(prefs.get("new_arrival_lover")),
+            dislikes=frozenset(store.dislikes(customer_id)),
+        )
+
+    def _log_rows(self, picks, customer_id, actor, snapshot, model, store_id):
+        batch = uuid.uuid4().hex
+        now = self._clock()
+        return [
+            {
+                "customer_id": customer_id,
+                "product_id": p.product_id,
+                "kind": p.kind,
+                "reason": p.reason,
+                "source": p.source,
+                "channel": actor.channel,
+                "shown_at": now,
+                "batch": batch,
+                "rank": rank,
+                "segment": (snapshot or {}).get("segment"),
+                "store_id": store_id,
+                "model_version": model.version,
+            }
+            for rank, p in enumerate(picks, start=1)
+        ]
+
+    def _dislikable(self) -> set[str]:
+        catalog = self._knowledge.catalog
+        return (
+            {p.category for p in catalog}
+            | {p.subcategory for p in catalog}
+            | {p.brand for p in catalog}
+        )
+
+    def _require(self, uow: UnitOfWork, customer_id: int):
+        row = uow.customers.get(customer_id)
+        if row is None:
+            raise UnknownCustomer(customer_id)
+        return row
+
+    def _audit(self, uow, actor: Actor, action: str, customer_id: int) -> None:
+        uow.audit.record(
+            at=self._clock(),
+            actor=actor.label(),
+            channel=actor.channel,
+            action=action,
+            customer_id=customer_id,
+            detail=None,
+        )
+
+    def _today(self) -> dt.date:
+        return local_date(self._clock(), self._tz)
+
+
+def _item(row: dict, today: dt.date, new_days: int) -> CatalogItem:
+    tags = set(filter(None, (row["tags"] or "").split("|")))
+    launched = row["launch_date"]
+    recent = launched is not None and (today - launched).days <= new_days
+    return CatalogItem(
+        id=row["id"],
+        sku=row["sku"],
+        name=row["name"],
+        category=row["category"],
+        subcategory=row["subcategory"],
+        brand=row["brand"],
+        price_fen=row["price_fen"],
+        price_tier=row["price_tier"],
+        stock=row["stock"],
+        consumable=bool(row["consumable"]),
+        cycle_days=row["cycle_days"],
+        is_new="new" in tags or recent,
+        is_promo="promo" in tags,
+    )
+
+
+def _find(catalog: Catalog, text: str, owned: tuple[Owned, ...]) -> CatalogItem | None:
+    """A product named by SKU or name; for a subcategory ("大衣"), her newest item
+    of it, else its first item in stock."""
+    found = catalog.find(text)
+    if found:
+        return found
+    for o in sorted(owned, key=lambda o: -o.last_day):
+        item = (
+            catalog.items[catalog.position[o.product_id]]
+            if o.product_id in catalog.position
+            else None
+        )
+        if item and item.subcategory == text:
+            return item
+    for item in catalog.items:
+        if item.subcategory == text and item.stock > 0:
+            return item
+    return None
+
+
+def _matching(shown, text: str | None, catalog: Catalog) -> list[LoggedSuggestion]:
+    if not text:
+        return list(shown) if len(shown) == 1 else []
+    matches = []
+    for s in shown:
+        item = (
+            catalog.items[catalog.position[s.product_id]]
+            if s.product_id in catalog.position
+            else None
+        )
+        fields = {s.name, s.sku}
+        if item:
+            fields |= {item.category, item.subcategory, item.brand}
+        if text in fields or text in s.name:
+            matches.append(s)
+    return matches

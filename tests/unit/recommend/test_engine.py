@@ -1,0 +1,197 @@
+"""Constraints and reasons of the suggestion engine, on a hand-made catalogue."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge import load_knowledge
+from bot.recommend.blend import BlendedRecommender, BlendSettings
+from bot.recommend.engine import Catalog, CatalogItem, Owned, Shopper, suggest
+from bot.recommend.model import TrainedModel
+
+RULES = load_knowledge(Path("knowledge")).recommend
+COMPLEMENTS = {"大衣": ["围巾", "手套"], "精华": ["面霜"]}
+TODAY = 1000
+
+
+def item(id, subcategory, category="服装", brand="云裳", price=500, **kw):
+    values = dict(
+        id=id,
+        sku=f"SKU{id}",
+        name=f"{brand}{subcategory}{id}",
+        category=category,
+        subcategory=subcategory,
+        brand=brand,
+        price_fen=price * 100,
+        price_tier=1,
+        stock=5,
+        consumable=False,
+        cycle_days=None,
+        is_new=False,
+        is_promo=False,
+    )
+    values.update(kw)
+    return CatalogItem(**values)
+
+
+COAT, SCARF, GLOVES, HAT, SERUM, CREAM, COAT2, COAT3, SCARF2 = range(1, 10)
+ITEMS = [
+    item(COAT, "大衣", price=900),
+    item(SCARF, "围巾", price=300, brand="墨白"),
+    item(GLOVES, "手套", category="配饰", price=200),
+    item(HAT, "帽子", category="配饰", price=150),
+    item(SERUM, "精华", category="美妆", price=600, consumable=True, cycle_days=60),
+    item(CREAM, "面霜", category="美妆", price=400, consumable=True, cycle_days=90),
+    item(COAT2, "大衣", price=1050),
+    item(COAT3, "大衣", price=1600),
+    item(SCARF2, "围巾", price=320, brand="拾光"),
+]
+
+
+def model_of(pairs):
+    """Fit on baskets: each entry is (customer, [product ids])."""
+    customers, items, baskets = [], [], []
+    for n, (customer, products) in enumerate(pairs):
+        for product in products:
+            customers.append(customer)
+            items.append(product)
+            baskets.append(n)
+    ids, columns = np.unique(items, return_inverse=True)
+    blend = BlendedRecommender(BlendSettings(min_together=1)).fit(
+        customers, columns, [TODAY - 10] * len(items), baskets, len(ids)
+    )
+    return TrainedModel("test", ids, blend, {})
+
+
+# coat buyers take the scarf; serum buyers take cream; hats sell to everyone
+MODEL = model_of(
+    [
+        (0, [COAT, SCARF]),
+        (1, [COAT, SCARF]),
+        (2, [COAT, GLOVES]),
+        (3, [SERUM, CREAM]),
+        (4, [HAT]),
+        (5, [HAT]),
+        (6, [HAT]),
+        (7, [COAT, SCARF, HAT]),
+    ]
+)
+
+
+def run(kind, shopper, items=ITEMS, anchor=None, rules=RULES):
+    return suggest(
+        kind, MODEL, Catalog(items), shopper, rules, COMPLEMENTS, TODAY, anchor
+    )
+
+
+def coat_owner(**kw):
+    return Shopper(owned=(Owned(COAT, TODAY - 5, 90000),), **kw)
+
+
+def ids(picks):
+    return [p.product_id for p in picks]
+
+
+def test_cross_sell_offers_the_complement_with_its_rule_as_the_reason():
+    picks = run("cross", coat_owner())
+    assert picks[0].product_id == SCARF
+    assert picks[0].source == "rules"
+    # 3 of the 4 coat baskets hold the scarf
+    assert picks[0].reason == f"买过{ITEMS[0].name}的顾客有75%同时买了这款"
+
+
+def test_cross_sell_never_offers_another_item_of_the_same_need():
+    assert not {COAT2, COAT3} & set(ids(run("cross", coat_owner())))
+
+
+def test_an_item_nobody_bought_yet_comes_from_the_curated_complements():
+    assert SCARF2 not in MODEL.product_ids  # never sold
+    picks = run("cross", coat_owner())
+    curated = [p for p in picks if p.product_id == SCARF2]
+    assert curated and curated[0].source == "curated"
+    assert curated[0].reason == f"和她买过的{ITEMS[0].name}是经典搭配"
+
+
+def test_out_of_stock_items_are_never_offered():
+    items = [dataclasses.replace(i, stock=0) if i.id == SCARF else i for i in ITEMS]
+    assert SCARF not in ids(run("cross", coat_owner(), items=items))
+    assert SCARF not in ids(run("personal", coat_owner(), items=items))
+
+
+@pytest.mark.parametrize("dislike", ["围巾", "墨白", "服装"])
+def test_nothing_from_a_category_subcategory_or_brand_she_dislikes(dislike):
+    picks = run("personal", coat_owner(dislikes=frozenset({dislike})))
+    for pick in picks:
+        chosen = next(i for i in ITEMS if i.id == pick.product_id)
+        assert dislike not in (chosen.category, chosen.subcategory, chosen.brand)
+    assert picks
+
+
+def test_a_non_consumable_she_owns_is_not_offered_again():
+    shopper = Shopper(owned=(Owned(HAT, TODAY - 1, 15000),))
+    assert HAT not in ids(run("personal", shopper))
+
+
+@pytest.mark.parametrize(("days_ago", "offered"), [(53, True), (52, False)])
+def test_a_consumable_she_owns_comes_back_only_near_the_end_of_its_cycle(
+    days_ago, offered
+):
+    # serum cycle 60 days, lead 7: due from day 53 on
+    shopper = Shopper(owned=(Owned(SERUM, TODAY - days_ago, 60000),))
+    picks = run("personal", shopper)
+    assert (SERUM in ids(picks)) is offered
+    if offered:
+        serum = next(p for p in picks if p.product_id == SERUM)
+        assert serum.reason == f"她的{ITEMS[4].name}快用完了, 该补货了"
+
+
+def test_no_more_than_two_of_one_category_in_an_answer():
+    picks = run("personal", Shopper(categories=("服装",)))
+    categories = [p.category for p in picks]
+    assert len(picks) == 3
+    assert max(categories.count(c) for c in categories) <= RULES.max_per_category
+
+
+def test_upsell_is_dearer_but_inside_the_range_she_has_paid():
+    # she paid 900 for the coat: 1050 is a step up (>= x1.15), 1600 is beyond 900 x 1.2
+    picks = run("up", coat_owner())
+    assert ids(picks) == [COAT2]
+    assert picks[0].reason == f"比她买过的{ITEMS[0].name}高一档, 在她常买的价位内"
+
+
+def test_no_upsell_when_the_next_step_is_a_jump_she_never_made():
+    rules = RULES.copy(update={"upsell": RULES.upsell.copy(update={"min_step": 1.5})})
+    assert run("up", coat_owner(), rules=rules) == []
+
+
+def test_personal_picks_follow_her_brand_and_new_arrivals():
+    items = [
+        dataclasses.replace(i, is_new=True) if i.id == SCARF2 else i for i in ITEMS
+    ]
+    picks = run("personal", Shopper(brands=("拾光",)), items=items)
+    assert picks[0].product_id == SCARF2
+    assert picks[0].reason == "她常买的品牌拾光新到的款"
+
+
+def test_promotions_come_first_for_a_discount_seeker_only():
+    items = [
+        dataclasses.replace(i, is_promo=True) if i.id == GLOVES else i for i in ITEMS
+    ]
+    seeker = run("personal", Shopper(discount_seeker=True), items=items)
+    assert (
+        seeker[0].product_id == GLOVES and seeker[0].reason == "正在促销, 她常买促销款"
+    )
+    assert run("personal", Shopper(), items=items)[0].product_id == HAT
+
+
+def test_a_customer_with_no_history_gets_bestsellers_with_that_reason():
+    picks = run("personal", Shopper())
+    assert picks[0].product_id == HAT
+    assert picks[0].reason == "近期店里的热销款"
+
+
+def test_an_unknown_kind_is_an_error():
+    with pytest.raises(ValueError, match="unknown kind"):
+        run("sideways", Shopper())
