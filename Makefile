@@ -13,6 +13,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
+	$(BIN)/salesbot train-recommender
 	$(BIN)/salesbot run
 
 test: $(INSTALLED) $(MODEL)
@@ -41,6 +42,7 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 demo: $(INSTALLED)
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
+	$(BIN)/salesbot train-recommender
 
 # After editing knowledge/catalog.csv: regenerate the jieba dictionary and lookups.
 assets: $(INSTALLED)

@@ -81,11 +81,15 @@ class CustomerInContextAction(ServiceAction):
         if customer_id is None:
             dispatcher.utter_message(response="say_no_customer_in_context")
             return []
-        await self.answer(dispatcher, customer_id, actor_of(tracker))
+        await self.answer(dispatcher, customer_id, actor_of(tracker), tracker)
         return []
 
     @abstractmethod
     async def answer(
-        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
     ) -> None:
         """Reply about `customer_id` for `actor`."""

@@ -8,3 +8,12 @@ CUSTOMER_STRATEGY = "action_customer_strategy"
 
 CUSTOMER_SLOT = "customer_id"
 IDENTIFIER_ENTITIES = ("phone", "member_no")
+
+RECOMMEND_PRODUCTS = "action_recommend_products"
+RECOMMEND_CROSS_SELL = "action_recommend_cross_sell"
+RECOMMEND_UPSELL = "action_recommend_upsell"
+EXPLAIN_RECOMMENDATIONS = "action_explain_recommendations"
+RECORD_PURCHASE = "action_record_purchase"
+HANDLE_DENY = "action_handle_deny"
+RECOMMEND_ACTIONS = (RECOMMEND_PRODUCTS, RECOMMEND_CROSS_SELL, RECOMMEND_UPSELL)
+ITEM_ENTITIES = ("product", "category", "brand")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CustomerInContextAction
@@ -25,7 +26,11 @@ class ActionCustomerSegment(CustomerInContextAction):
         return CUSTOMER_SEGMENT
 
     async def answer(
-        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
     ) -> None:
         customers = self.services().customers
         view = await self.call(customers.insight, customer_id, actor, "segment")
@@ -43,7 +48,11 @@ class ActionCustomerPreferences(CustomerInContextAction):
         return CUSTOMER_PREFERENCES
 
     async def answer(
-        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
     ) -> None:
         customers = self.services().customers
         view = await self.call(customers.insight, customer_id, actor, "preferences")
@@ -58,7 +67,11 @@ class ActionCustomerStrategy(CustomerInContextAction):
         return CUSTOMER_STRATEGY
 
     async def answer(
-        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
     ) -> None:
         services = self.services()
         view = await self.call(
@@ -79,7 +92,11 @@ class ActionCustomerHistory(CustomerInContextAction):
         return CUSTOMER_HISTORY
 
     async def answer(
-        self, dispatcher: CollectingDispatcher, customer_id: int, actor: Actor
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
     ) -> None:
         view = await self.call(self.services().customers.history, customer_id, actor)
         response = "say_customer_history" if view.orders else "say_no_history"

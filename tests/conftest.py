@@ -18,6 +18,7 @@ from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.demo.generator import DemoConfig, generate
 from bot.knowledge import Knowledge, load_knowledge
+from bot.services.recommendations import train_recommender
 from bot.services.segmentation import run_segmentation
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
@@ -60,6 +61,14 @@ def demo_db(tmp_path_factory, knowledge: Knowledge) -> Iterator[tuple[str, Engin
     run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
     yield url, engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir(demo_db, knowledge: Knowledge, tmp_path_factory) -> Path:
+    """A recommender model trained on the demo database."""
+    root = tmp_path_factory.mktemp("models")
+    train_recommender(demo_db[1], knowledge, SHANGHAI, root, DEMO_AS_OF)
+    return root
 
 
 @pytest.fixture()

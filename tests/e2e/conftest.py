@@ -42,7 +42,7 @@ class Bot:
 
 
 @pytest.fixture(scope="session")
-def bot(demo_db, tmp_path_factory) -> Iterator[Bot]:
+def bot(demo_db, demo_model_dir, tmp_path_factory) -> Iterator[Bot]:
     if not MODEL.exists():
         pytest.fail(
             f"no trained model at {MODEL}: run `make model` (make test trains it)"
@@ -50,7 +50,11 @@ def bot(demo_db, tmp_path_factory) -> Iterator[Bot]:
     url, _ = demo_db
     logs = tmp_path_factory.mktemp("server-logs")
     action_port, rasa_port = free_port(), free_port()
-    env = {"DATABASE_URL": url, "SALESBOT_TZ": "Asia/Shanghai"}
+    env = {
+        "DATABASE_URL": url,
+        "SALESBOT_TZ": "Asia/Shanghai",
+        "SALESBOT_MODEL_DIR": str(demo_model_dir),
+    }
     actions = start_action_server(action_port, env, logs / "actions.log", PROJECT_ROOT)
     rasa = start_rasa_server(
         MODEL,

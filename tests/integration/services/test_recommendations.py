@@ -1,0 +1,163 @@
+"""Recommendation use cases on the demo database: constraints checked with independent
+SQL, the feedback loop, model versions and reload, the acceptance report."""
+
+import datetime as dt
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import tables as t
+from bot.services.customers import Actor
+from bot.services.recommendation_report import acceptance
+from bot.services.recommendations import (
+    RecommendationService,
+    train_recommender,
+)
+from tests.conftest import DEMO_AS_OF, SHANGHAI
+
+NOON = dt.datetime.combine(DEMO_AS_OF, dt.time(4))  # noon in Shanghai
+
+
+@pytest.fixture()
+def service(demo_db, knowledge, demo_model_dir):
+    return RecommendationService(
+        demo_db[1], knowledge, SHANGHAI, demo_model_dir, clock=lambda: NOON
+    )
+
+
+def customer_ids(engine, limit=40):
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(t.orders.c.customer_id)
+                .distinct()
+                .order_by(t.orders.c.customer_id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+
+
+def owned_and_stock(engine, customer_id):
+    with engine.connect() as conn:
+        owned = conn.execute(
+            select(t.products.c.id, t.products.c.consumable)
+            .select_from(t.order_lines.join(t.orders).join(t.products))
+            .where(t.orders.c.customer_id == customer_id)
+        ).all()
+        stock = dict(conn.execute(select(t.products.c.id, t.products.c.stock)).all())
+    return {pid for pid, consumable in owned if not consumable}, stock
+
+
+@pytest.mark.parametrize("kind", ["personal", "cross", "up"])
+def test_suggestions_are_in_stock_new_to_her_and_varied(service, demo_db, kind):
+    shown = 0
+    for customer_id in customer_ids(demo_db[1]):
+        view = service.recommend(customer_id, kind, Actor(f"t-{kind}", "rest"))
+        lasting, stock = owned_and_stock(demo_db[1], customer_id)
+        ids = [s.product_id for s in view.suggestions]
+        assert len(ids) == len(set(ids)) <= 3
+        for s in view.suggestions:
+            assert stock[s.product_id] > 0
+            assert s.product_id not in lasting
+            assert s.reason and "{" not in s.reason
+        categories = [s.category for s in view.suggestions]
+        assert all(categories.count(c) <= 2 for c in categories)
+        shown += len(ids)
+    assert shown > 20
+
+
+def test_every_suggestion_shown_is_logged_and_audited(service, demo_db):
+    actor = Actor("tablet-log", "rest")
+    customer_id = customer_ids(demo_db[1])[3]
+    view = service.recommend(customer_id, "personal", actor)
+    with demo_db[1].connect() as conn:
+        rows = conn.execute(
+            select(
+                t.recommendation_log.c.product_id,
+                t.recommendation_log.c.kind,
+                t.recommendation_log.c.reason,
+                t.recommendation_log.c.channel,
+                t.recommendation_log.c.rank,
+                t.recommendation_log.c.model_version,
+            )
+            .where(t.recommendation_log.c.customer_id == customer_id)
+            .order_by(t.recommendation_log.c.id.desc())
+            .limit(len(view.suggestions))
+        ).all()
+        audited = conn.execute(
+            select(t.audit_log.c.action, t.audit_log.c.customer_id).where(
+                t.audit_log.c.actor == "sender:tablet-log"
+            )
+        ).all()
+    logged = sorted(rows, key=lambda r: r.rank)
+    assert [r.product_id for r in logged] == [s.product_id for s in view.suggestions]
+    assert [r.reason for r in logged] == [s.reason for s in view.suggestions]
+    assert {(r.kind, r.channel) for r in logged} == {("personal", "rest")}
+    assert all(r.model_version for r in logged)
+    assert audited == [("recommend", customer_id)]
+
+
+def test_a_purchase_and_a_no_update_the_log_and_the_report(service, demo_db):
+    engine = demo_db[1]
+    clerk = Actor("tablet-outcome", "rest")
+    first, second = customer_ids(engine)[5:7]
+    shown = service.recommend(first, "cross", clerk).suggestions
+    assert len(shown) >= 2
+    asked = service.record_purchase(first, clerk)
+    assert asked.status == "ask_which"
+    bought = service.record_purchase(first, clerk, shown[1].name)
+    assert bought.status == "recorded"
+    assert [s.product_id for s in bought.items] == [shown[1].product_id]
+    service.recommend(second, "personal", clerk)
+    declined = service.decline(second, clerk)
+    assert declined.status == "recorded" and len(declined.items) >= 1
+    with engine.connect() as conn:
+        outcomes = conn.execute(
+            select(t.recommendation_log.c.customer_id, t.recommendation_log.c.outcome)
+            .where(t.recommendation_log.c.customer_id.in_([first, second]))
+            .where(t.recommendation_log.c.outcome.is_not(None))
+        ).all()
+    assert (first, "bought") in outcomes
+    assert {o for c, o in outcomes if c == second} == {"declined"}
+    report = acceptance(engine, 30, now=NOON)
+    kinds = {row.group: row for row in report.by["kind"]}
+    assert kinds["cross"].bought >= 1 and kinds["personal"].declined >= 1
+    assert sum(r.shown for r in report.by["store"]) == sum(
+        r.shown for r in report.by["kind"]
+    )
+
+
+def test_a_named_dislike_is_kept_and_never_offered_again(service, demo_db):
+    clerk = Actor("tablet-dislike", "rest")
+    customer_id = customer_ids(demo_db[1])[8]
+    before = service.recommend(customer_id, "personal", clerk).suggestions
+    disliked = before[0].category
+    service.decline(customer_id, clerk, disliked)
+    for kind in ("personal", "cross"):
+        after = service.recommend(customer_id, kind, clerk).suggestions
+        assert disliked not in {s.category for s in after}
+
+
+def test_nothing_to_record_when_nothing_was_suggested(service, demo_db):
+    customer_id = customer_ids(demo_db[1], limit=200)[150]  # never shown anything
+    outcome = service.record_purchase(customer_id, Actor("tablet-none", "rest"), "围巾")
+    assert outcome.status == "nothing_shown"
+
+
+def test_a_newer_model_is_picked_up_without_a_restart(demo_db, knowledge, tmp_path):
+    engine = demo_db[1]
+    service = RecommendationService(
+        engine, knowledge, SHANGHAI, tmp_path, clock=lambda: NOON, check_seconds=0
+    )
+    assert service.models.get().version == "none"
+    first, _ = train_recommender(engine, knowledge, SHANGHAI, tmp_path, DEMO_AS_OF)
+    assert service.models.get().version == first.version
+    time.sleep(0.01)
+    second, path = train_recommender(engine, knowledge, SHANGHAI, tmp_path, DEMO_AS_OF)
+    assert second.version > first.version
+    assert service.models.get().version == second.version
+    assert (path / "model.npz").exists() and (path / "meta.json").exists()
+    assert second.stats["lines"] > 0 and second.stats["rules"] > 0
