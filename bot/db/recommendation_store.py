@@ -40,6 +40,15 @@ class RecommendationStore:
         rows = self._c.execute(select(t.products).order_by(t.products.c.id))
         return [dict(row._mapping) for row in rows]
 
+    def in_stock(self, product_ids: list[int]) -> set[int]:
+        """Which of these products are in stock now (primary-key lookups)."""
+        rows = self._c.execute(
+            select(t.products.c.id).where(
+                t.products.c.id.in_(product_ids), t.products.c.stock > 0
+            )
+        )
+        return set(rows.scalars())
+
     def owned(self, customer_id: int) -> list[OwnedRow]:
         """Each product she bought: when last, and the highest unit price paid."""
         lines, orders = t.order_lines, t.orders

@@ -1,18 +1,20 @@
 """Suggestions for one customer: cross-sell, upsell or personal picks, with reasons.
 
-Plain data in (the trained model, the catalogue as arrays, what she bought and her
+Plain data in (the trained model joined to the catalogue, what she bought and her
 profile, the merchant's rules from knowledge/recommend.yml), plain data out. Scores
 are computed for the whole catalogue at once with numpy, then the constraints are
 masks: in stock; nothing from a category, subcategory or brand she said she
 dislikes; no second copy of a non-consumable she owns; a consumable she owns only
 when her cycle is nearly over. A greedy pass keeps at most `max_per_category` of one
-category in an answer. Each suggestion keeps the source that scored it highest as
-its reason, in words a clerk can say.
+category in an answer and asks `in_stock` (the live stock) about the few items it is
+about to show. Each suggestion keeps the source that scored it highest as its
+reason, in words a clerk can say; the item of hers it is based on is looked up only
+for the items shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,8 @@ from bot.knowledge.schema import RecommendRules
 from bot.recommend.model import TrainedModel
 
 KINDS = ("cross", "up", "personal")
+CANDIDATES = 60  # best-scored items looked at per answer (diversity, live stock)
+StockCheck = Callable[[list[int]], set[int]]
 
 
 @dataclass(frozen=True)
@@ -41,31 +45,66 @@ class CatalogItem:
 
 
 class Catalog:
-    """The catalogue as aligned numpy arrays, for scoring every item at once."""
+    """The catalogue as aligned numpy arrays (names as integer codes), for scoring
+    every item at once."""
 
     def __init__(self, items: Sequence[CatalogItem]) -> None:
         self.items = tuple(items)
         self.position = {item.id: n for n, item in enumerate(self.items)}
-        column = lambda name: np.array([getattr(i, name) for i in self.items])  # noqa: E731
-        self.category = column("category")
-        self.subcategory = column("subcategory")
-        self.brand = column("brand")
-        self.price = column("price_fen").astype(np.int64)
-        self.tier = column("price_tier").astype(np.int64)
-        self.in_stock = column("stock") > 0
-        self.consumable = column("consumable").astype(bool)
-        self.is_new = column("is_new").astype(bool)
-        self.is_promo = column("is_promo").astype(bool)
+        self.by_text = {}
+        for n, item in enumerate(self.items):
+            self.by_text.setdefault(item.sku, n)
+            self.by_text.setdefault(item.name, n)
+        self.codes: dict[str, int] = {}
+        self.category = self._encode(i.category for i in self.items)
+        self.subcategory = self._encode(i.subcategory for i in self.items)
+        self.brand = self._encode(i.brand for i in self.items)
+        self.price = np.array([i.price_fen for i in self.items], dtype=np.int64)
+        self.tier = np.array([i.price_tier for i in self.items], dtype=np.int64)
+        self.in_stock = np.array([i.stock > 0 for i in self.items], dtype=bool)
+        self.consumable = np.array([i.consumable for i in self.items], dtype=bool)
+        self.is_new = np.array([i.is_new for i in self.items], dtype=bool)
+        self.is_promo = np.array([i.is_promo for i in self.items], dtype=bool)
+
+    def _encode(self, names: Iterable[str]) -> np.ndarray:
+        return np.array(
+            [self.codes.setdefault(name, len(self.codes)) for name in names],
+            dtype=np.int64,
+        )
+
+    def code_list(self, names: Iterable[str]) -> list[int]:
+        return [self.codes[name] for name in names if name in self.codes]
 
     def __len__(self) -> int:
         return len(self.items)
 
     def find(self, text: str) -> CatalogItem | None:
         """An item by SKU or exact name."""
-        for item in self.items:
-            if text in (item.sku, item.name):
-                return item
-        return None
+        n = self.by_text.get(text)
+        return None if n is None else self.items[n]
+
+
+class ServingIndex:
+    """A trained model joined to a catalogue: built once per model or catalogue
+    version, so a request does no per-item Python work."""
+
+    def __init__(self, model: TrainedModel, catalog: Catalog) -> None:
+        self.model = model
+        self.catalog = catalog
+        self.column = model.column_of()
+        self.to_catalog = np.array(
+            [catalog.position.get(int(p), -1) for p in model.product_ids.tolist()],
+            dtype=np.int64,
+        )
+        self.present = self.to_catalog >= 0
+        self.popularity = self.on_catalog(model.blend.popularity_)
+
+    def on_catalog(self, values: np.ndarray, weight: float = 1.0) -> np.ndarray:
+        """Model-column values moved to catalogue positions (0 where unknown)."""
+        out = np.zeros(len(self.catalog))
+        if len(values):
+            out[self.to_catalog[self.present]] = weight * values[self.present]
+        return out
 
 
 @dataclass(frozen=True)
@@ -99,14 +138,13 @@ class Suggestion:
 
 @dataclass
 class _Scores:
-    """Per-source scores over the catalogue, and the anchor of each score."""
+    """Per-source scores over the catalogue; `anchors` names, per source, the item
+    of hers a score comes from (an array, or a function of the item's position)."""
 
     parts: dict[str, np.ndarray] = field(default_factory=dict)
-    anchors: dict[str, np.ndarray] = field(default_factory=dict)
-    percent: np.ndarray | None = None
-
-    def add(self, source: str, values: np.ndarray) -> None:
-        self.parts[source] = values
+    anchors: dict[str, np.ndarray | Callable[[int], tuple[int, float]]] = field(
+        default_factory=dict
+    )
 
     def total(self) -> np.ndarray:
         return sum(self.parts.values())
@@ -114,23 +152,26 @@ class _Scores:
 
 def suggest(
     kind: str,
-    model: TrainedModel,
-    catalog: Catalog,
+    index: ServingIndex,
     shopper: Shopper,
     rules: RecommendRules,
     complements: Mapping[str, Sequence[str]],
     today: int,
     anchor_id: int | None = None,
+    in_stock: StockCheck | None = None,
 ) -> list[Suggestion]:
     """Up to `rules.shown` suggestions of `kind` (cross, up, personal)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    catalog = index.catalog
     owned = [o for o in shopper.owned if o.product_id in catalog.position]
+    if anchor_id is not None and anchor_id not in catalog.position:
+        anchor_id = None
     if kind == "up":
-        scores = _upsell(model, catalog, owned, rules, anchor_id)
+        scores = _upsell(index, owned, rules, anchor_id)
     else:
-        anchors = _anchors(owned, anchor_id, today)
-        scores = _related(model, catalog, anchors, rules, complements, today)
+        anchors = [Owned(anchor_id, today, 0)] if anchor_id is not None else owned
+        scores = _related(index, anchors, rules, complements, today)
         if kind == "cross":
             scores.parts.pop("popular", None)
             _drop_same_need(catalog, scores, anchors)
@@ -139,87 +180,68 @@ def suggest(
     allowed = _allowed(catalog, shopper, owned, rules, today)
     if kind == "personal":
         _add_replenishment(catalog, owned, rules, today, scores, allowed)
-    return _pick(kind, catalog, scores, allowed, rules)
+    return _pick(kind, catalog, scores, allowed, rules, in_stock)
 
 
-def _anchors(owned: list[Owned], anchor_id: int | None, today: int) -> list[Owned]:
-    if anchor_id is not None:
-        return [Owned(anchor_id, today, 0)]
-    return owned
-
-
-def _related(model, catalog, anchors, rules, complements, today) -> _Scores:
+def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores:
     scores = _Scores()
-    columns = model.column_of()
-    blend = model.blend
-    known = [a for a in anchors if a.product_id in columns]
-    cols = np.array([columns[a.product_id] for a in known], dtype=int)
+    blend = index.model.blend
+    known = [a for a in anchors if a.product_id in index.column]
+    cols = np.array([index.column[a.product_id] for a in known], dtype=np.int64)
     days = np.array([a.last_day for a in known], dtype=float)
     sources = blend.source_scores(cols, days, today)
-    to_catalog = _catalog_positions(model, catalog)
     weights = rules.blend
     for source, weight in (
         ("similar", weights.similar),
         ("rules", weights.rules),
         ("popular", weights.popular),
     ):
-        values = np.zeros(len(catalog))
-        present = to_catalog >= 0
-        values[to_catalog[present]] = weight * sources[source][present]
-        scores.add(source, values)
+        scores.parts[source] = index.on_catalog(sources[source], weight)
     if len(cols):
-        _anchor_evidence(blend, cols, days, today, known, to_catalog, catalog, scores)
-    _curated(catalog, anchors, rules, complements, scores)
+        weight = blend.recency_weights(days, today)
+        ids = [a.product_id for a in known]
+        for source, matrix in (
+            ("similar", blend.similarity_),
+            ("rules", blend.confidence_),
+        ):
+            scores.anchors[source] = _best_anchor(index, matrix[cols], weight, ids)
+    _curated(index.catalog, anchors, rules, complements, scores)
     return scores
 
 
-def _catalog_positions(model: TrainedModel, catalog: Catalog) -> np.ndarray:
-    return np.array(
-        [catalog.position.get(int(p), -1) for p in model.product_ids.tolist()],
-        dtype=int,
-    )
+def _best_anchor(index: ServingIndex, rows, weight, ids):
+    """For an item position: her item with the largest weighted value, and the value."""
+
+    def best(position: int) -> tuple[int, float]:
+        column = index.column.get(index.catalog.items[position].id)
+        if column is None:
+            return -1, 0.0
+        values = rows[:, column].toarray().ravel()
+        n = int(np.argmax(values * weight))
+        return (ids[n], float(values[n])) if values[n] > 0 else (-1, 0.0)
+
+    return best
 
 
-def _anchor_evidence(blend, cols, days, today, known, to_catalog, catalog, scores):
-    """Which of her items each similar/rules score comes from, and the rule's %."""
-    weight = blend.recency_weights(days, today)[:, None]
-    present = to_catalog >= 0
-    for source, matrix in (
-        ("similar", blend.similarity_),
-        ("rules", blend.confidence_),
-    ):
-        rows = matrix[cols].toarray()
-        best = np.argmax(rows * weight, axis=0)
-        anchor = np.full(len(catalog), -1)
-        anchor[to_catalog[present]] = np.array(
-            [known[b].product_id for b in best], dtype=int
-        )[present]
-        scores.anchors[source] = anchor
-        if source == "rules":
-            percent = np.zeros(len(catalog))
-            percent[to_catalog[present]] = rows[best, np.arange(rows.shape[1])][present]
-            scores.percent = np.round(percent * 100)
-
-
-def _curated(catalog, anchors, rules, complements, scores) -> None:
+def _curated(catalog: Catalog, anchors, rules, complements, scores) -> None:
     """Merchant rules (coat -> scarf) by subcategory: they also cover new items."""
     values = np.zeros(len(catalog))
     anchor = np.full(len(catalog), -1)
     for owned in sorted(anchors, key=lambda o: o.last_day):
         item = catalog.items[catalog.position[owned.product_id]]
-        matches = np.isin(
-            catalog.subcategory, list(complements.get(item.subcategory, ()))
-        )
-        values[matches] = rules.curated_score
-        anchor[matches] = owned.product_id
-    scores.add("curated", values)
+        friends = catalog.code_list(complements.get(item.subcategory, ()))
+        if friends:
+            matches = np.isin(catalog.subcategory, friends)
+            values[matches] = rules.curated_score
+            anchor[matches] = owned.product_id
+    scores.parts["curated"] = values
     scores.anchors["curated"] = anchor
 
 
 def _drop_same_need(catalog: Catalog, scores: _Scores, anchors: list[Owned]) -> None:
     """Cross-sell completes a purchase: another coat is not a complement of a coat."""
     subcategories = {
-        catalog.items[catalog.position[a.product_id]].subcategory for a in anchors
+        int(catalog.subcategory[catalog.position[a.product_id]]) for a in anchors
     }
     same = np.isin(catalog.subcategory, list(subcategories))
     for values in scores.parts.values():
@@ -228,42 +250,44 @@ def _drop_same_need(catalog: Catalog, scores: _Scores, anchors: list[Owned]) -> 
 
 def _boost(catalog: Catalog, shopper: Shopper, rules: RecommendRules, scores) -> None:
     boosts = rules.boosts
-    favourite_brand = np.isin(catalog.brand, list(shopper.brands[:2]))
-    scores.add(
-        "favourite_category",
-        boosts.favourite_category
-        * np.isin(catalog.category, list(shopper.categories[:2])),
+    categories = catalog.code_list(shopper.categories[:2])
+    brands = catalog.code_list(shopper.brands[:2])
+    favourite_brand = np.isin(catalog.brand, brands)
+    scores.parts["favourite_category"] = boosts.favourite_category * np.isin(
+        catalog.category, categories
     )
-    scores.add("brand_new", boosts.favourite_brand * (favourite_brand & catalog.is_new))
-    scores.add("favourite_brand", boosts.favourite_brand * favourite_brand * 0.5)
+    scores.parts["brand_new"] = boosts.favourite_brand * (
+        favourite_brand & catalog.is_new
+    )
+    scores.parts["favourite_brand"] = boosts.favourite_brand * favourite_brand * 0.5
     if shopper.new_arrival_lover:
-        scores.add("new_arrival", boosts.new_for_new_arrival_lover * catalog.is_new)
+        scores.parts["new_arrival"] = boosts.new_for_new_arrival_lover * catalog.is_new
     if shopper.discount_seeker:
-        scores.add("promo", boosts.promo_for_discount_seeker * catalog.is_promo)
+        scores.parts["promo"] = boosts.promo_for_discount_seeker * catalog.is_promo
 
 
-def _upsell(model, catalog, owned, rules, anchor_id) -> _Scores:
+def _upsell(index: ServingIndex, owned, rules, anchor_id) -> _Scores:
     """A dearer item for the same need, inside the price range she has shown: the
     first of her items (newest first, lasting goods before consumables) that has
     one, or the item the clerk named."""
+    catalog = index.catalog
     scores = _Scores()
     paid = max((o.unit_price_fen for o in owned), default=0)
     for anchor in _upsell_anchors(catalog, owned, anchor_id):
-        item = catalog.items[catalog.position[anchor.product_id]]
-        low = max(anchor.unit_price_fen, item.price_fen) * rules.upsell.min_step
-        high = max(paid, item.price_fen) * rules.upsell.band_tolerance
+        n = catalog.position[anchor.product_id]
+        price = int(catalog.price[n])
+        low = max(anchor.unit_price_fen, price) * rules.upsell.min_step
+        high = max(paid, price) * rules.upsell.band_tolerance
         fits = (
-            (catalog.subcategory == item.subcategory)
+            (catalog.subcategory == catalog.subcategory[n])
             & (catalog.price >= low)
             & (catalog.price <= high)
             & catalog.in_stock
         )
         if fits.any():
-            popularity = np.zeros(len(catalog))
-            to_catalog = _catalog_positions(model, catalog)
-            present = to_catalog >= 0
-            popularity[to_catalog[present]] = model.blend.popularity_[present]
-            scores.add("upsell", fits * (1.0 + popularity + 0.01 * catalog.tier))
+            scores.parts["upsell"] = fits * (
+                1.0 + index.popularity + 0.01 * catalog.tier
+            )
             scores.anchors["upsell"] = np.where(fits, anchor.product_id, -1)
             break
     return scores
@@ -284,10 +308,10 @@ def _upsell_anchors(catalog, owned, anchor_id) -> list[Owned]:
     )
 
 
-def _allowed(catalog, shopper, owned, rules, today) -> np.ndarray:
+def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
     allowed = catalog.in_stock.copy()
     if shopper.dislikes:
-        dislikes = list(shopper.dislikes)
+        dislikes = catalog.code_list(shopper.dislikes)
         for column in (catalog.category, catalog.subcategory, catalog.brand):
             allowed &= ~np.isin(column, dislikes)
     for o in owned:
@@ -310,18 +334,21 @@ def _add_replenishment(catalog, owned, rules, today, scores, allowed) -> None:
         if catalog.consumable[n] and allowed[n]:
             values[n] = rules.replenish_score
             anchor[n] = o.product_id
-    scores.add("replenish", values)
+    scores.parts["replenish"] = values
     scores.anchors["replenish"] = anchor
 
 
-def _pick(kind, catalog, scores: _Scores, allowed, rules) -> list[Suggestion]:
+def _pick(kind, catalog, scores: _Scores, allowed, rules, in_stock) -> list[Suggestion]:
     if not scores.parts:
         return []
     total = np.where(allowed, scores.total(), 0.0)
-    order = np.lexsort((catalog.price, -total))
+    order = _best_first(total, catalog.price, CANDIDATES)
+    if in_stock is not None and len(order):
+        live = in_stock([catalog.items[n].id for n in order])
+        order = [n for n in order if catalog.items[n].id in live]
     picks: list[Suggestion] = []
     per_category: dict[str, int] = {}
-    for n in order.tolist():
+    for n in order:
         if total[n] <= 0 or len(picks) == rules.shown:
             break
         item = catalog.items[n]
@@ -344,22 +371,46 @@ def _pick(kind, catalog, scores: _Scores, allowed, rules) -> list[Suggestion]:
     return picks
 
 
+def _best_first(total: np.ndarray, price: np.ndarray, k: int) -> list[int]:
+    """Positions of the k best scores, best first, cheaper first on ties."""
+    positive = np.flatnonzero(total > 0)
+    if len(positive) > k:
+        top = np.argpartition(-total[positive], k - 1)[:k]
+        cut = total[positive[top]].min()
+        positive = positive[total[positive] >= cut]
+    order = np.lexsort((price[positive], -total[positive]))
+    return positive[order].tolist()
+
+
 def _reason(n, item, catalog, scores: _Scores, rules) -> tuple[str, str]:
     source = max(scores.parts, key=lambda s: scores.parts[s][n])
     if source == "similar" and scores.parts["rules"][n] > 0:
         source = "rules"  # the same evidence, and a share a clerk can quote
     if source == "favourite_brand":
         source = "favourite_category"
-    anchor_id = scores.anchors.get(source, np.array([]))
-    anchor = ""
-    if len(anchor_id) and anchor_id[n] >= 0:
-        anchor = catalog.items[catalog.position[int(anchor_id[n])]].name
-    elif source in ("similar", "rules", "curated", "upsell", "replenish"):
+    anchor_id, value = _anchor_of(scores, source, n)
+    if anchor_id < 0 and source in (
+        "similar",
+        "rules",
+        "curated",
+        "upsell",
+        "replenish",
+    ):
         source = "popular"
+    anchor = catalog.items[catalog.position[anchor_id]].name if anchor_id >= 0 else ""
     values = {
         "anchor": anchor,
-        "percent": int(scores.percent[n]) if scores.percent is not None else 0,
+        "percent": round(value * 100) if source == "rules" else 0,
         "brand": item.brand,
-        "category": item.subcategory,
+        "category": item.category,
     }
     return source, rules.reasons[source].format(**values)
+
+
+def _anchor_of(scores: _Scores, source: str, n: int) -> tuple[int, float]:
+    anchor = scores.anchors.get(source)
+    if anchor is None:
+        return -1, 0.0
+    if callable(anchor):
+        return anchor(n)
+    return int(anchor[n]), 0.0

@@ -27,7 +27,14 @@ from bot.db.segment_store import SegmentStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
 from bot.recommend.blend import BlendedRecommender, BlendSettings
-from bot.recommend.engine import Catalog, CatalogItem, Owned, Shopper, Suggestion
+from bot.recommend.engine import (
+    Catalog,
+    CatalogItem,
+    Owned,
+    ServingIndex,
+    Shopper,
+    Suggestion,
+)
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
 from bot.services.customers import Actor
@@ -160,7 +167,7 @@ class RecommendationService:
         model_root: Path,
         clock: Callable[[], dt.datetime] = utcnow,
         check_seconds: float = 30.0,
-        catalog_ttl_seconds: float = 30.0,
+        catalog_ttl_seconds: float = 300.0,
     ) -> None:
         self._engine = engine
         self._knowledge = knowledge
@@ -170,6 +177,7 @@ class RecommendationService:
         self._catalog_ttl = catalog_ttl_seconds
         self._catalog: tuple[float, dt.date, Catalog] | None = None
         self._catalog_lock = threading.Lock()
+        self._index: ServingIndex | None = None
 
     def recommend(
         self, customer_id: int, kind: str, actor: Actor, product: str | None = None
@@ -177,8 +185,8 @@ class RecommendationService:
         """Suggestions of `kind` for her, logged and audited; `product` (a name,
         SKU or subcategory she is looking at) anchors cross-sell and upsell."""
         today = self._today()
-        catalog = self.catalog(today)
-        model = self.models.get()
+        index = self.index(today)
+        catalog, model = index.catalog, index.model
         with UnitOfWork(self._engine) as uow:
             row = self._require(uow, customer_id)
             store = RecommendationStore(uow.connection)
@@ -187,13 +195,13 @@ class RecommendationService:
             anchor = _find(catalog, product, shopper.owned) if product else None
             picks = engine_suggest(
                 kind,
-                model,
-                catalog,
+                index,
                 shopper,
                 self._knowledge.recommend,
                 self._knowledge.complements.complements,
                 today.toordinal(),
                 anchor.id if anchor else None,
+                in_stock=store.in_stock,
             )
             store.log(
                 self._log_rows(
@@ -250,7 +258,17 @@ class RecommendationService:
                 uow.commit()
         return outcome
 
+    def index(self, today: dt.date) -> ServingIndex:
+        """The model joined to the catalogue, rebuilt when either changes."""
+        model, catalog = self.models.get(), self.catalog(today)
+        index = self._index
+        if index is None or index.model is not model or index.catalog is not catalog:
+            index = self._index = ServingIndex(model, catalog)
+        return index
+
     def catalog(self, today: dt.date) -> Catalog:
+        """Cached for `catalog_ttl_seconds`: stock is checked live for the items
+        about to be shown, so a cached catalogue never offers a sold-out item."""
         with self._catalog_lock:
             cached = self._catalog
             fresh = cached and time.monotonic() - cached[0] < self._catalog_ttl

@@ -151,7 +151,6 @@ def test_every_profile_lookup_is_audited_with_who_what_when_and_channel(bot, dem
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("给这位顾客推荐几样东西", "商品推荐"),
         ("三天后提醒她保养大衣", "跟进提醒"),
         ("我要退订营销消息", "退订"),
         ("帮我转人工", "转人工"),

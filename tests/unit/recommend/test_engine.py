@@ -8,7 +8,14 @@ import pytest
 
 from bot.knowledge import load_knowledge
 from bot.recommend.blend import BlendedRecommender, BlendSettings
-from bot.recommend.engine import Catalog, CatalogItem, Owned, Shopper, suggest
+from bot.recommend.engine import (
+    Catalog,
+    CatalogItem,
+    Owned,
+    ServingIndex,
+    Shopper,
+    suggest,
+)
 from bot.recommend.model import TrainedModel
 
 RULES = load_knowledge(Path("knowledge")).recommend
@@ -80,10 +87,9 @@ MODEL = model_of(
 )
 
 
-def run(kind, shopper, items=ITEMS, anchor=None, rules=RULES):
-    return suggest(
-        kind, MODEL, Catalog(items), shopper, rules, COMPLEMENTS, TODAY, anchor
-    )
+def run(kind, shopper, items=ITEMS, anchor=None, rules=RULES, in_stock=None):
+    index = ServingIndex(MODEL, Catalog(items))
+    return suggest(kind, index, shopper, rules, COMPLEMENTS, TODAY, anchor, in_stock)
 
 
 def coat_owner(**kw):
@@ -112,6 +118,17 @@ def test_an_item_nobody_bought_yet_comes_from_the_curated_complements():
     curated = [p for p in picks if p.product_id == SCARF2]
     assert curated and curated[0].source == "curated"
     assert curated[0].reason == f"和她买过的{ITEMS[0].name}是经典搭配"
+
+
+def test_the_live_stock_has_the_last_word():
+    sold_out_since = {SCARF}
+    picks = run("cross", coat_owner(), in_stock=lambda ids: set(ids) - sold_out_since)
+    assert picks and SCARF not in ids(picks)
+
+
+def test_the_item_the_clerk_names_anchors_the_cross_sell():
+    picks = run("cross", Shopper(), anchor=COAT)
+    assert picks[0].product_id == SCARF
 
 
 def test_out_of_stock_items_are_never_offered():
