@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from bot.recommend.evaluation import Recommender
-from bot.recommend.sparse_ops import binary_matrix, top_k_per_row
+from bot.recommend.sparse_ops import binary_matrix, gram_blocks, top_k_indices
 
 
 class ItemKNNRecommender:
@@ -52,9 +52,22 @@ class ItemKNNRecommender:
 
 
 def cosine_neighbours(bought: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Item x item cosine over customers (binary), each item's k nearest kept."""
-    unit = normalize(bought.tocsc(), axis=0)
-    similarity = (unit.T @ unit).tocsr()
-    similarity.setdiag(0)
-    similarity.eliminate_zeros()
-    return top_k_per_row(similarity, k)
+    """Item x item cosine over customers (binary), each item's k nearest kept;
+    computed in blocks of items so a large catalogue never holds all pairs."""
+    unit = normalize(bought.tocsc(), axis=0).tocsr()
+    n = bought.shape[1]
+    kept_rows, kept_cols, kept_values = [], [], []
+    for rows, cols, values in gram_blocks(unit):
+        keep = top_k_indices(rows, cols, values, k)
+        kept_rows.append(rows[keep])
+        kept_cols.append(cols[keep])
+        kept_values.append(values[keep])
+    if not kept_rows:
+        return sparse.csr_matrix((n, n))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(kept_values),
+            (np.concatenate(kept_rows), np.concatenate(kept_cols)),
+        ),
+        shape=(n, n),
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from bot.recommend.sparse_ops import binary_matrix, top_k_per_row
+from bot.recommend.sparse_ops import binary_matrix, gram_blocks, top_k_indices
 
 
 @dataclass(frozen=True)
@@ -57,23 +57,28 @@ class AssociationRules:
         )
         self.transactions_ = n_transactions
         self.item_counts_ = np.asarray(bought.sum(axis=0)).ravel()
-        together = (bought.T @ bought).tocoo()
-        keep = (together.row != together.col) & (together.data >= self.min_together)
-        rows, cols = together.row[keep], together.col[keep]
-        counts = together.data[keep]
-        confidence = counts / self.item_counts_[rows]
-        lift = confidence * n_transactions / self.item_counts_[cols]
+        kept = [self._strong(*block) for block in gram_blocks(bought)]
+        rows, cols, confidence, lift, together = (
+            np.concatenate([k[n] for k in kept]) if kept else np.zeros(0, np.int64)
+            for n in range(5)
+        )
+        shape = (n_items, n_items)
+        self.confidence_ = sparse.csr_matrix((confidence, (rows, cols)), shape=shape)
+        self.lift_ = sparse.csr_matrix((lift, (rows, cols)), shape=shape)
+        self.together_ = sparse.csr_matrix((together, (rows, cols)), shape=shape)
+        return self
+
+    def _strong(self, rows, cols, together):
+        """The rules of one block that pass the thresholds, best per item first."""
+        enough = together >= self.min_together
+        rows, cols, together = rows[enough], cols[enough], together[enough]
+        confidence = together / self.item_counts_[rows]
+        lift = confidence * self.transactions_ / self.item_counts_[cols]
         strong = lift > self.min_lift
         rows, cols = rows[strong], cols[strong]
-        shape = (n_items, n_items)
-        ranked = top_k_per_row(
-            sparse.csr_matrix((confidence[strong], (rows, cols)), shape=shape),
-            self.max_rules_per_item,
-        )
-        self.confidence_ = ranked
-        self.lift_ = _like(ranked, rows, cols, lift[strong], shape)
-        self.together_ = _like(ranked, rows, cols, counts[strong], shape)
-        return self
+        confidence, lift, together = confidence[strong], lift[strong], together[strong]
+        keep = top_k_indices(rows, cols, confidence, self.max_rules_per_item)
+        return rows[keep], cols[keep], confidence[keep], lift[keep], together[keep]
 
     def rule(self, antecedent: int, consequent: int) -> Rule | None:
         confidence = float(self.confidence_[antecedent, consequent])
@@ -102,11 +107,3 @@ def transaction_ids(
     window = (days - first_day[customers]) // (window_days + 1)
     keys = customers.astype(np.int64) * (int(window.max()) + 1) + window
     return np.unique(keys, return_inverse=True)[1]
-
-
-def _like(pattern: sparse.csr_matrix, rows, cols, values, shape) -> sparse.csr_matrix:
-    """`values` at the positions `pattern` kept."""
-    full = sparse.csr_matrix((values, (rows, cols)), shape=shape)
-    mask = pattern.copy()
-    mask.data[:] = 1.0
-    return full.multiply(mask).tocsr()

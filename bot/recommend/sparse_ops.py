@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy import sparse
+
+GRAM_BLOCK = 4096  # items per block of X.T @ X: bounds memory on large catalogues
+
+
+def top_k_indices(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, k: int):
+    """Indices of each row's k largest values (ties broken by column)."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((cols, -values, rows))
+    ranked = rows[order]
+    starts = np.searchsorted(ranked, ranked, side="left")
+    return order[(np.arange(len(ranked)) - starts) < k]
 
 
 def top_k_per_row(matrix: sparse.spmatrix, k: int) -> sparse.csr_matrix:
     """Keep each row's k largest values (ties broken by column), vectorised."""
     coo = sparse.coo_matrix(matrix)
-    if coo.nnz == 0:
-        return sparse.csr_matrix(coo.shape)
-    order = np.lexsort((coo.col, -coo.data, coo.row))
-    rows = coo.row[order]
-    starts = np.searchsorted(rows, rows, side="left")
-    keep = order[(np.arange(len(rows)) - starts) < k]
+    keep = top_k_indices(coo.row, coo.col, coo.data, k)
     return sparse.csr_matrix(
         (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape
     )
+
+
+def gram_blocks(
+    matrix: sparse.csr_matrix, block: int = GRAM_BLOCK
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`matrix.T @ matrix` (items x items) in blocks of item rows, as (row, col,
+    value) triples without the diagonal, so that only one block is ever dense in
+    pairs."""
+    transposed = matrix.T.tocsr()
+    for start in range(0, transposed.shape[0], block):
+        product = (transposed[start : start + block] @ matrix).tocoo()
+        rows = product.row.astype(np.int64) + start
+        off_diagonal = rows != product.col
+        yield rows[off_diagonal], product.col[off_diagonal], product.data[off_diagonal]
 
 
 def binary_matrix(rows: np.ndarray, columns: np.ndarray, shape) -> sparse.csr_matrix:
