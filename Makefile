@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments clean
+.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -75,6 +75,11 @@ bench: $(INSTALLED) $(MODEL)
 # a full `salesbot segment` against a plain pandas baseline in the same run.
 bench-segments: $(INSTALLED)
 	$(BIN)/python -m bench.segments
+
+# 1,000,000 customers / 50,000 SKUs (a widened copy of the bench-segments database):
+# training time and serving p95 of every kind against the profile card.
+bench-recommend: $(INSTALLED)
+	$(BIN)/python -m bench.recommend
 
 clean:
 	rm -rf var/results var/log models

@@ -50,6 +50,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")
+    _check_strategy_focus(knowledge, directory / "recommend.yml")
     return knowledge
 
 
@@ -138,6 +139,15 @@ def _check_complements(knowledge: Knowledge, path: Path) -> None:
                 raise KnowledgeError(
                     f"{path}: complements.{source}: unknown subcategory {name!r}"
                 )
+
+
+def _check_strategy_focus(knowledge: Knowledge, path: Path) -> None:
+    known = {strategy.key for strategy in knowledge.playbook.strategies}
+    for key in knowledge.recommend.strategy_focus:
+        if key not in known:
+            raise KnowledgeError(
+                f"{path}: strategy_focus.{key}: no such strategy in playbook.yml"
+            )
 
 
 def _check_playbook(knowledge: Knowledge, path: Path) -> None:

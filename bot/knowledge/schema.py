@@ -236,6 +236,9 @@ REASON_KEYS = {
     "new_arrival": set(),
     "upsell": {"anchor"},
     "replenish": {"anchor"},
+    "focus_new_arrival": set(),
+    "focus_promo": set(),
+    "focus_premium": set(),
 }
 
 
@@ -255,6 +258,10 @@ class Boosts(Strict):
     favourite_brand: float = Field(ge=0)
     new_for_new_arrival_lover: float = Field(ge=0)
     promo_for_discount_seeker: float = Field(ge=0)
+    playbook: float = Field(ge=0)
+
+
+FOCUSES = ("new_arrival", "promo", "premium", "favourite")
 
 
 class UpsellRules(Strict):
@@ -271,8 +278,15 @@ class RecommendRules(Strict):
     replenish_score: float = Field(ge=0, le=1)
     curated_score: float = Field(ge=0, le=1)
     boosts: Boosts
+    strategy_focus: dict[str, str] = {}
     upsell: UpsellRules
     reasons: dict[str, str]
+
+    @validator("strategy_focus", each_item=True)
+    def known_focus(cls, focus: str) -> str:  # noqa: N805
+        if focus not in FOCUSES:
+            raise ValueError(f"unknown focus {focus!r} (known: {', '.join(FOCUSES)})")
+        return focus
 
     @validator("reasons")
     def every_reason_with_known_placeholders(  # noqa: N805

@@ -42,6 +42,7 @@ class CatalogItem:
     cycle_days: int | None
     is_new: bool
     is_promo: bool
+    is_premium: bool = False
 
 
 class Catalog:
@@ -65,6 +66,7 @@ class Catalog:
         self.consumable = np.array([i.consumable for i in self.items], dtype=bool)
         self.is_new = np.array([i.is_new for i in self.items], dtype=bool)
         self.is_promo = np.array([i.is_promo for i in self.items], dtype=bool)
+        self.is_premium = np.array([i.is_premium for i in self.items], dtype=bool)
 
     def _encode(self, names: Iterable[str]) -> np.ndarray:
         return np.array(
@@ -122,6 +124,7 @@ class Shopper:
     discount_seeker: bool = False
     new_arrival_lover: bool = False
     dislikes: frozenset[str] = frozenset()
+    strategy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,27 @@ def _boost(catalog: Catalog, shopper: Shopper, rules: RecommendRules, scores) ->
         scores.parts["new_arrival"] = boosts.new_for_new_arrival_lover * catalog.is_new
     if shopper.discount_seeker:
         scores.parts["promo"] = boosts.promo_for_discount_seeker * catalog.is_promo
+    _playbook_focus(catalog, shopper, rules, scores)
+
+
+def _playbook_focus(catalog: Catalog, shopper: Shopper, rules, scores) -> None:
+    """Her strategy's focus (knowledge/recommend.yml `strategy_focus`): her
+    favourites weigh more, or new, promoted or premium items get their own source
+    (a reason that does not claim a habit she may not have)."""
+    focus = rules.strategy_focus.get(shopper.strategy or "")
+    if focus is None:
+        return
+    if focus == "favourite":
+        part, mask = "favourite_category", scores.parts["favourite_category"] > 0
+    else:
+        part = f"focus_{focus}"
+        mask = {
+            "new_arrival": catalog.is_new,
+            "promo": catalog.is_promo,
+            "premium": catalog.is_premium,
+        }[focus]
+    current = scores.parts.get(part, np.zeros(len(catalog)))
+    scores.parts[part] = current + rules.boosts.playbook * mask
 
 
 def _upsell(index: ServingIndex, owned, rules, anchor_id) -> _Scores:

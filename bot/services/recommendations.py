@@ -322,6 +322,7 @@ class RecommendationService:
             discount_seeker=bool(prefs.get("discount_seeker")),
             new_arrival_lover=bool(prefs.get("new_arrival_lover")),
             dislikes=frozenset(store.dislikes(customer_id)),
+            strategy=(snapshot or {}).get("strategy"),
         )
 
     def _log_rows(self, picks, customer_id, actor, snapshot, model, store_id):
@@ -391,6 +392,7 @@ def _item(row: dict, today: dt.date, new_days: int) -> CatalogItem:
         cycle_days=row["cycle_days"],
         is_new="new" in tags or recent,
         is_promo="promo" in tags,
+        is_premium="premium" in tags,
     )
 
 

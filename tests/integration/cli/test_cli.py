@@ -106,3 +106,35 @@ def test_evaluate_recommender_refuses_a_file_in_another_layout(run, tmp_path):
     shown = run("evaluate-recommender", "--transactions", str(other))
     assert shown.exit_code == 1
     assert "missing columns InvoiceNo" in shown.output
+
+
+def test_train_then_recommend_then_report(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESBOT_MODEL_DIR", str(tmp_path / "models"))
+    bootstrap.configure(model_dir=tmp_path / "models")
+    run("demo-data", "--customers", "60", "--seed", "3", "--as-of", "2026-11-20")
+    run("segment", "--as-of", "2026-11-20")
+    trained = run("train-recommender", "--as-of", "2026-11-20")
+    assert trained.exit_code == 0, trained.output
+    assert "order lines" in trained.output and "rules" in trained.output
+    assert len(list((tmp_path / "models").iterdir())) == 1
+    shown = run("recommend", "13800000000", "--kind", "cross", "--json")
+    assert shown.exit_code == 0, shown.output
+    import json
+
+    answer = json.loads(shown.output)
+    assert answer["customer"].startswith("王") and answer["kind"] == "cross"
+    assert all(item["reason"] for item in answer["items"])
+    text = run("recommend", "M00000002")
+    assert text.exit_code == 0 and "(personal):" in text.output
+    chart = tmp_path / "acceptance.png"
+    report = run("recommend-report", "--chart", str(chart))
+    assert report.exit_code == 0, report.output
+    assert "by kind:" in report.output and "cross" in report.output
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_recommend_for_an_unknown_customer_is_a_clear_error(run):
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    shown = run("recommend", "13900000009")
+    assert shown.exit_code == 1
+    assert "no customer with phone" in shown.output

@@ -162,3 +162,51 @@ def test_a_playbook_condition_on_an_unknown_tier_is_refused(knowledge_copy: Path
         match=r"strategies\.vip_winback\.when\.value_tier: unknown 'gold'",
     ):
         load_knowledge(knowledge_copy)
+
+
+def test_a_reason_with_a_placeholder_it_cannot_fill_is_an_error_at_start(
+    knowledge_copy: Path,
+):
+    path = knowledge_copy / "recommend.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("  popular: 近期店里的热销款", "  popular: 近期{anchor}热销"),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        KnowledgeError,
+        match=r"recommend\.yml: .*reason popular: unknown placeholder \{anchor\}",
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_every_reason_must_be_written(knowledge_copy: Path):
+    path = knowledge_copy / "recommend.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("  upsell: 比她买过的{anchor}高一档, 在她常买的价位内\n", ""),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match=r"missing reasons: upsell"):
+        load_knowledge(knowledge_copy)
+
+
+def test_an_upsell_step_that_is_not_a_step_up_is_refused(knowledge_copy: Path):
+    path = knowledge_copy / "recommend.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("min_step: 1.15", "min_step: 0.9"), encoding="utf-8")
+    with pytest.raises(
+        KnowledgeError,
+        match=r"recommend\.yml: upsell\.min_step: ensure this value is greater than 1",
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_focus_for_a_strategy_the_playbook_lacks_is_refused(knowledge_copy: Path):
+    path = knowledge_copy / "recommend.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("  vip_care: premium", "  vip_cares: premium"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match=r"strategy_focus\.vip_cares: no such"):
+        load_knowledge(knowledge_copy)

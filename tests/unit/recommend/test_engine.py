@@ -212,3 +212,13 @@ def test_a_customer_with_no_history_gets_bestsellers_with_that_reason():
 def test_an_unknown_kind_is_an_error():
     with pytest.raises(ValueError, match="unknown kind"):
         run("sideways", Shopper())
+
+
+def test_her_playbook_strategy_puts_its_focus_forward():
+    items = [
+        dataclasses.replace(i, is_premium=True) if i.id == COAT3 else i for i in ITEMS
+    ]
+    picks = run("personal", Shopper(strategy="vip_care"), items=items)
+    assert picks[0].product_id == COAT3
+    assert picks[0].reason == "高端精选款, 适合她这样的贵宾"
+    assert COAT3 not in ids(run("personal", Shopper(strategy="nurture"), items=items))
