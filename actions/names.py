@@ -17,3 +17,5 @@ RECORD_PURCHASE = "action_record_purchase"
 HANDLE_DENY = "action_handle_deny"
 RECOMMEND_ACTIONS = (RECOMMEND_PRODUCTS, RECOMMEND_CROSS_SELL, RECOMMEND_UPSELL)
 ITEM_ENTITIES = ("product", "category", "brand")
+NOTE_PREFERENCE = "action_note_preference"
+NOTE_ENTITIES = ("color", "size", "category", "brand", "product")

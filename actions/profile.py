@@ -11,8 +11,11 @@ from actions.names import (
     CUSTOMER_PREFERENCES,
     CUSTOMER_SEGMENT,
     CUSTOMER_STRATEGY,
+    NOTE_ENTITIES,
+    NOTE_PREFERENCE,
 )
 from bot import config
+from bot.customers.notes import notes_from
 from bot.customers.present import card_fields, history_fields
 from bot.segments.explain import preference_fields, segment_fields, strategy_fields
 from bot.services.customers import Actor
@@ -102,3 +105,32 @@ class ActionCustomerHistory(CustomerInContextAction):
         response = "say_customer_history" if view.orders else "say_no_history"
         fields = history_fields(view, config.business_timezone())
         dispatcher.utter_message(response=response, **fields)
+
+
+class ActionNotePreference(CustomerInContextAction):
+    """ "记一下她喜欢黑色" / "她不喜欢印花的": kept as likes, dislikes or sizes."""
+
+    def name(self) -> str:
+        return NOTE_PREFERENCE
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        message = tracker.latest_message
+        entities = [
+            (e["entity"], str(e["value"]))
+            for e in message.get("entities", [])
+            if e.get("entity") in NOTE_ENTITIES and e.get("value")
+        ]
+        notes = notes_from(message.get("text") or "", entities)
+        customers = self.services().customers
+        view = await self.call(customers.note_preferences, customer_id, actor, notes)
+        dispatcher.utter_message(
+            response="say_preference_noted",
+            name=view.masked_name,
+            notes="；".join(note.label() for note in view.notes),
+        )

@@ -73,21 +73,6 @@ class RecommendationStore:
         )
         return [value for (value,) in rows]
 
-    def add_dislike(
-        self, customer_id: int, value: str, note: str, at: dt.datetime
-    ) -> None:
-        if value in self.dislikes(customer_id):
-            return
-        self._c.execute(
-            t.preferences.insert().values(
-                customer_id=customer_id,
-                kind="dislike",
-                value=value,
-                note=note,
-                created_at=at,
-            )
-        )
-
     def home_store(self, customer_id: int) -> int | None:
         return self._c.execute(
             select(t.customers.c.home_store_id).where(t.customers.c.id == customer_id)

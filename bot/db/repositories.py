@@ -191,6 +191,37 @@ class CustomerRepository:
         ).all()
         return [PreferenceRow(*row) for row in rows]
 
+    def add_preference(
+        self,
+        customer_id: int,
+        kind: str,
+        value: str,
+        at: dt.datetime,
+        note: str | None = None,
+        staff_id: int | None = None,
+    ) -> bool:
+        """Add a preference unless the same kind and value is already noted."""
+        exists = self._c.execute(
+            select(preferences.c.id).where(
+                preferences.c.customer_id == customer_id,
+                preferences.c.kind == kind,
+                preferences.c.value == value,
+            )
+        ).first()
+        if exists:
+            return False
+        self._c.execute(
+            insert(preferences).values(
+                customer_id=customer_id,
+                kind=kind,
+                value=value,
+                note=note,
+                staff_id=staff_id,
+                created_at=at,
+            )
+        )
+        return True
+
     def buyer_aggregates(self) -> list[tuple[dt.datetime, int, int]]:
         """(last order time, order count, spend) for every customer who bought."""
         rows = self._c.execute(

@@ -3,8 +3,8 @@
 Plain data in (the trained model joined to the catalogue, what she bought and her
 profile, the merchant's rules from knowledge/recommend.yml), plain data out. Scores
 are computed for the whole catalogue at once with numpy, then the constraints are
-masks: in stock; nothing from a category, subcategory or brand she said she
-dislikes; no second copy of a non-consumable she owns; a consumable she owns only
+masks: in stock; nothing from a category, subcategory, brand or colour she said
+she dislikes; no second copy of a non-consumable she owns; a consumable she owns only
 when her cycle is nearly over. A greedy pass keeps at most `max_per_category` of one
 category in an answer and asks `in_stock` (the live stock) about the few items it is
 about to show. Each suggestion keeps the source that scored it highest as its
@@ -43,6 +43,7 @@ class CatalogItem:
     is_new: bool
     is_promo: bool
     is_premium: bool = False
+    color: str | None = None
 
 
 class Catalog:
@@ -60,6 +61,7 @@ class Catalog:
         self.category = self._encode(i.category for i in self.items)
         self.subcategory = self._encode(i.subcategory for i in self.items)
         self.brand = self._encode(i.brand for i in self.items)
+        self.color = self._encode(i.color or "" for i in self.items)
         self.price = np.array([i.price_fen for i in self.items], dtype=np.int64)
         self.tier = np.array([i.price_tier for i in self.items], dtype=np.int64)
         self.in_stock = np.array([i.stock > 0 for i in self.items], dtype=bool)
@@ -336,7 +338,12 @@ def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
     allowed = catalog.in_stock.copy()
     if shopper.dislikes:
         dislikes = catalog.code_list(shopper.dislikes)
-        for column in (catalog.category, catalog.subcategory, catalog.brand):
+        for column in (
+            catalog.category,
+            catalog.subcategory,
+            catalog.brand,
+            catalog.color,
+        ):
             allowed &= ~np.isin(column, dislikes)
     for o in owned:
         n = catalog.position[o.product_id]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.customers.notes import Note
 from bot.customers.present import listing, yuan
 from bot.knowledge.schema import Playbook, Segments
 from bot.segments.playbook import by_key, word
@@ -96,7 +97,7 @@ def preference_fields(name: str, snapshot: dict | None, noted, band) -> dict[str
         "price_band": f"{yuan(band[0])}–{yuan(band[1])}" if band else "暂无",
         "promo": _affinity(prefs, "promo_share", "discount_seeker", "促销敏感型"),
         "new": _affinity(prefs, "new_share", "new_arrival_lover", "新品爱好者"),
-        "noted": listing((f"{p.kind}：{p.value}" for p in noted), empty="暂无"),
+        "noted": listing((Note(p.kind, p.value).label() for p in noted), empty="暂无"),
     }
 
 

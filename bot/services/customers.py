@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from bot.customers.card import CustomerCard, CustomerFacts, build_card, with_snapshot
 from bot.customers.identifiers import Identifier, IdentifierError, to_identifier
 from bot.customers.masking import mask_name, mask_phone
+from bot.customers.notes import Note
 from bot.customers.value import RfmScale, build_scale
 from bot.db.repositories import CustomerRepository, OrderView, PreferenceRow
 from bot.db.segment_store import SegmentStore
@@ -59,6 +60,12 @@ class InsightView:
     snapshot: dict | None
     noted: tuple[PreferenceRow, ...] = ()
     price_band_fen: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class NotedView:
+    masked_name: str
+    notes: tuple[Note, ...]
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,26 @@ class CustomerService:
             self._audit(uow, actor, action, customer_id)
             uow.commit()
             return view
+
+    def note_preferences(
+        self, customer_id: int, actor: Actor, notes: list[Note]
+    ) -> NotedView:
+        """Keep what a clerk noted (likes, dislikes, sizes, free notes); audited."""
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow.customers, customer_id)
+            for note in notes:
+                uow.customers.add_preference(
+                    customer_id, note.kind, note.value, self._clock(), actor.label()
+                )
+            self._audit(
+                uow,
+                actor,
+                "note_preference",
+                customer_id,
+                {"notes": [[n.kind, n.value] for n in notes]},
+            )
+            uow.commit()
+        return NotedView(mask_name(row.name), tuple(notes))
 
     def history(self, customer_id: int, actor: Actor, limit: int = 5) -> HistoryView:
         with UnitOfWork(self._engine) as uow:

@@ -252,8 +252,8 @@ class RecommendationService:
         outcome = self._outcome(customer_id, actor, about, "declined", all_if_none=True)
         if about and about in self._dislikable():
             with UnitOfWork(self._engine) as uow:
-                RecommendationStore(uow.connection).add_dislike(
-                    customer_id, about, f"noted by {actor.label()}", self._clock()
+                uow.customers.add_preference(
+                    customer_id, "dislike", about, self._clock(), actor.label()
                 )
                 uow.commit()
         return outcome
@@ -352,6 +352,7 @@ class RecommendationService:
             {p.category for p in catalog}
             | {p.subcategory for p in catalog}
             | {p.brand for p in catalog}
+            | {p.color for p in catalog if p.color}
         )
 
     def _require(self, uow: UnitOfWork, customer_id: int):
@@ -393,6 +394,7 @@ def _item(row: dict, today: dt.date, new_days: int) -> CatalogItem:
         is_new="new" in tags or recent,
         is_promo="promo" in tags,
         is_premium="premium" in tags,
+        color=row["color"],
     )
 
 

@@ -107,3 +107,23 @@ def test_upsell_stays_within_what_she_has_paid(bot):
 
 def test_suggestions_need_a_customer_in_context(bot):
     assert "请先发给我顾客的手机号或会员号" in bot.say("clerk-none", "给她推荐点东西")
+
+
+def test_a_noted_dislike_keeps_its_kind_out_of_the_suggestions(bot):
+    bot.say("clerk-note", "查一下M00000006")
+    bot.say("clerk-note", "给她推荐点东西")
+    first = last_logged(bot, "M00000006")[0]
+    engine = create_engine(bot.database_url, future=True)
+    with engine.connect() as conn:
+        brand = conn.execute(
+            select(t.products.c.brand).where(t.products.c.name == first.name)
+        ).scalar_one()
+    engine.dispose()
+    reply = bot.say("clerk-note", f"记一下她不喜欢{brand}")
+    assert (
+        reply == f"已记下{reply[3:5]}的偏好：不喜欢：{brand}。以后的推荐会照顾到。"
+        or (f"不喜欢：{brand}" in reply)
+    )
+    bot.say("clerk-note", "给她推荐点东西")
+    assert all(brand not in row.name for row in last_logged(bot, "M00000006"))
+    assert f"不喜欢：{brand}" in bot.say("clerk-note", "她喜欢什么")

@@ -134,3 +134,26 @@ def test_with_a_snapshot_the_card_never_scans_all_orders(demo_db, knowledge):
     service._build_scale = no_scan
     card = service.lookup("phone", "13800000000", Actor("no-scan", "rest"))
     assert card.rfm is not None
+
+
+def test_noted_preferences_are_kept_once_shown_and_audited(service, demo_db):
+    from bot.customers.notes import Note
+
+    clerk = Actor("tablet-notes", "rest")
+    notes = [Note("dislike", "印花"), Note("size", "M")]
+    view = service.note_preferences(3, clerk, notes)
+    service.note_preferences(3, clerk, notes[:1])
+    assert view.notes == tuple(notes)
+    with demo_db[1].connect() as conn:
+        rows = conn.execute(
+            select(t.preferences.c.kind, t.preferences.c.value).where(
+                t.preferences.c.customer_id == 3
+            )
+        ).all()
+    assert sorted(rows) == [("dislike", "印花"), ("size", "M")]
+    assert audit_rows(demo_db[1], "sender:tablet-notes")[0][:2] == (
+        "note_preference",
+        3,
+    )
+    insight = service.insight(3, clerk, "preferences")
+    assert {(p.kind, p.value) for p in insight.noted} == set(rows)

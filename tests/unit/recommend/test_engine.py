@@ -137,12 +137,20 @@ def test_out_of_stock_items_are_never_offered():
     assert SCARF not in ids(run("personal", coat_owner(), items=items))
 
 
-@pytest.mark.parametrize("dislike", ["围巾", "墨白", "服装"])
-def test_nothing_from_a_category_subcategory_or_brand_she_dislikes(dislike):
-    picks = run("personal", coat_owner(dislikes=frozenset({dislike})))
+@pytest.mark.parametrize("dislike", ["围巾", "墨白", "服装", "印花"])
+def test_nothing_from_a_category_subcategory_brand_or_colour_she_dislikes(dislike):
+    items = [
+        dataclasses.replace(i, color="印花") if i.id == SCARF else i for i in ITEMS
+    ]
+    picks = run("personal", coat_owner(dislikes=frozenset({dislike})), items=items)
     for pick in picks:
-        chosen = next(i for i in ITEMS if i.id == pick.product_id)
-        assert dislike not in (chosen.category, chosen.subcategory, chosen.brand)
+        chosen = next(i for i in items if i.id == pick.product_id)
+        assert dislike not in (
+            chosen.category,
+            chosen.subcategory,
+            chosen.brand,
+            chosen.color,
+        )
     assert picks
 
 
