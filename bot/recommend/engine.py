@@ -229,17 +229,16 @@ def _best_anchor(index: ServingIndex, rows, weight, ids):
 
 
 def _curated(catalog: Catalog, anchors, rules, complements, scores) -> None:
-    """Merchant rules (coat -> scarf) by subcategory: they also cover new items."""
-    values = np.zeros(len(catalog))
-    anchor = np.full(len(catalog), -1)
+    """Merchant rules (coat -> scarf) by subcategory: they also cover new items.
+    One lookup table over subcategory codes, whatever the number of her items."""
+    anchor_of = np.full(len(catalog.codes) + 1, -1, dtype=np.int64)
     for owned in sorted(anchors, key=lambda o: o.last_day):
         item = catalog.items[catalog.position[owned.product_id]]
-        friends = catalog.code_list(complements.get(item.subcategory, ()))
-        if friends:
-            matches = np.isin(catalog.subcategory, friends)
-            values[matches] = rules.curated_score
-            anchor[matches] = owned.product_id
-    scores.parts["curated"] = values
+        anchor_of[catalog.code_list(complements.get(item.subcategory, ()))] = (
+            owned.product_id
+        )
+    anchor = anchor_of[catalog.subcategory]
+    scores.parts["curated"] = np.where(anchor >= 0, rules.curated_score, 0.0)
     scores.anchors["curated"] = anchor
 
 
