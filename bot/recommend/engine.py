@@ -185,7 +185,7 @@ def suggest(
     allowed = _allowed(catalog, shopper, owned, rules, today)
     if kind == "personal":
         _add_replenishment(catalog, owned, rules, today, scores, allowed)
-    return _pick(kind, catalog, scores, allowed, rules, in_stock)
+    return _pick(kind, index, scores, allowed, rules, in_stock)
 
 
 def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores:
@@ -368,11 +368,12 @@ def _add_replenishment(catalog, owned, rules, today, scores, allowed) -> None:
     scores.anchors["replenish"] = anchor
 
 
-def _pick(kind, catalog, scores: _Scores, allowed, rules, in_stock) -> list[Suggestion]:
+def _pick(kind, index, scores: _Scores, allowed, rules, in_stock) -> list[Suggestion]:
+    catalog = index.catalog
     if not scores.parts:
         return []
     total = np.where(allowed, scores.total(), 0.0)
-    order = _best_first(total, catalog.price, CANDIDATES)
+    order = _best_first(total, index.popularity, catalog.price, CANDIDATES)
     if in_stock is not None and len(order):
         live = in_stock([catalog.items[n].id for n in order])
         order = [n for n in order if catalog.items[n].id in live]
@@ -401,15 +402,16 @@ def _pick(kind, catalog, scores: _Scores, allowed, rules, in_stock) -> list[Sugg
     return picks
 
 
-def _best_first(total: np.ndarray, price: np.ndarray, k: int) -> list[int]:
-    """Positions of the k best scores, best first, cheaper first on ties."""
+def _best_first(total, popularity, price, k: int) -> list[int]:
+    """Positions of the k best scores, best first; ties (a curated rule scores a
+    whole subcategory alike) go to the more popular, then the cheaper item."""
     positive = np.flatnonzero(total > 0)
     if len(positive) > k:
         top = np.argpartition(-total[positive], k - 1)[:k]
         cut = total[positive[top]].min()
         positive = positive[total[positive] >= cut]
-    order = np.lexsort((price[positive], -total[positive]))
-    return positive[order].tolist()
+    order = np.lexsort((price[positive], -popularity[positive], -total[positive]))
+    return positive[order][:k].tolist()
 
 
 def _reason(n, item, catalog, scores: _Scores, rules) -> tuple[str, str]:
