@@ -37,9 +37,7 @@ def vocabularies(knowledge: Knowledge) -> dict[str, list[str]]:
             {p.category for p in catalog} | {p.subcategory for p in catalog}
         ),
         "brand": sorted({p.brand for p in catalog}),
-        "color": sorted(
-            {p.color for p in catalog if p.color} - {"混色", "印花", "碎花"}
-        ),
+        "color": sorted({p.color for p in catalog if p.color} - {"混色"}),
     }
 
 

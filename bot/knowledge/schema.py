@@ -277,6 +277,7 @@ class RecommendRules(Strict):
     replenish_lead_days: int = Field(ge=0)
     replenish_score: float = Field(ge=0, le=1)
     curated_score: float = Field(ge=0, le=1)
+    min_quoted_confidence: float = Field(ge=0, le=1)
     boosts: Boosts
     strategy_focus: dict[str, str] = {}
     upsell: UpsellRules

@@ -421,6 +421,9 @@ def _reason(n, item, catalog, scores: _Scores, rules) -> tuple[str, str]:
     if source == "favourite_brand":
         source = "favourite_category"
     anchor_id, value = _anchor_of(scores, source, n)
+    if source == "rules" and value < rules.min_quoted_confidence:
+        source = "similar"  # "5% also bought it" persuades nobody
+        anchor_id, value = _anchor_of(scores, "similar", n)
     if anchor_id < 0 and source in (
         "similar",
         "rules",

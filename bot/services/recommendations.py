@@ -295,10 +295,8 @@ class RecommendationService:
                 uow.commit()
                 return Outcome(masked, "nothing_shown")
             chosen = _matching(shown, product, self.catalog(self._today()))
-            if product is None and len(shown) > 1 and not all_if_none:
-                return Outcome(masked, "ask_which", tuple(shown))
-            if product is not None and not chosen and not all_if_none:
-                return Outcome(masked, "ask_which", tuple(shown))
+            if not all_if_none and len(chosen) != 1:
+                return Outcome(masked, "ask_which", tuple(chosen or shown))
             targets = chosen or (shown if all_if_none else [])
             store.set_outcome([s.id for s in targets], outcome, self._clock())
             self._audit(uow, actor, f"recommend_{outcome}", customer_id)

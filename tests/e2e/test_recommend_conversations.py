@@ -127,3 +127,9 @@ def test_a_noted_dislike_keeps_its_kind_out_of_the_suggestions(bot):
     bot.say("clerk-note", "给她推荐点东西")
     assert all(brand not in row.name for row in last_logged(bot, "M00000006"))
     assert f"不喜欢：{brand}" in bot.say("clerk-note", "她喜欢什么")
+
+
+def test_a_colour_or_a_size_is_noted_as_such(bot):
+    bot.say("clerk-colour", "查一下M00000007")
+    assert "不喜欢：印花" in bot.say("clerk-colour", "记一下她不喜欢印花的")
+    assert "尺码：M" in bot.say("clerk-colour", "她穿M码，帮我记上")

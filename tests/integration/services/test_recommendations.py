@@ -141,6 +141,23 @@ def test_a_named_dislike_is_kept_and_never_offered_again(service, demo_db):
         assert disliked not in {s.category for s in after}
 
 
+def test_a_purchase_that_fits_several_suggestions_asks_which(service, demo_db):
+    clerk = Actor("tablet-which", "rest")
+    for customer_id in customer_ids(demo_db[1], limit=120)[60:]:
+        shown = service.recommend(customer_id, "personal", clerk).suggestions
+        categories = [s.category for s in shown]
+        shared = next((c for c in categories if categories.count(c) > 1), None)
+        if shared:
+            break
+    else:
+        pytest.fail("no answer with two items of one category in 60 customers")
+    outcome = service.record_purchase(customer_id, clerk, shared)
+    assert outcome.status == "ask_which"
+    assert {s.product_id for s in outcome.items} == {
+        s.product_id for s in shown if s.category == shared
+    }
+
+
 def test_nothing_to_record_when_nothing_was_suggested(service, demo_db):
     customer_id = customer_ids(demo_db[1], limit=200)[150]  # never shown anything
     outcome = service.record_purchase(customer_id, Actor("tablet-none", "rest"), "围巾")

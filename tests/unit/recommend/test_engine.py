@@ -230,3 +230,11 @@ def test_her_playbook_strategy_puts_its_focus_forward():
     assert picks[0].product_id == COAT3
     assert picks[0].reason == "高端精选款, 适合她这样的贵宾"
     assert COAT3 not in ids(run("personal", Shopper(strategy="nurture"), items=items))
+
+
+def test_a_weak_rule_is_not_quoted_as_a_share():
+    rules = RULES.copy(update={"min_quoted_confidence": 0.8})
+    picks = run("cross", coat_owner(), rules=rules)
+    assert picks[0].product_id == SCARF
+    assert picks[0].source == "similar"
+    assert picks[0].reason == f"买{ITEMS[0].name}的顾客也常买这款"
