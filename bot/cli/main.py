@@ -284,7 +284,7 @@ def demo_retail_log(path: Path, customers: int, items: int, seed: int) -> None:
     "path",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='CSV in the "Online Retail" layout (InvoiceNo, StockCode, ...)',
+    help='CSV or .xlsx in the "Online Retail" layout (InvoiceNo, StockCode, ...)',
 )
 @click.option("--holdout-days", default=90, show_default=True, type=click.IntRange(7))
 @click.option("--k", default=10, show_default=True, type=click.IntRange(1, 100))
@@ -302,9 +302,9 @@ def evaluate_recommender(
     from bot.recommend.retail_log import LogFormatError, read_online_retail
     from bot.reports.recommender import comparison_table, save_comparison_chart
 
-    click.echo(f"reading {path} ...", err=True)
     try:
-        log = read_online_retail(path)
+        with tqdm_bar(None, f"reading {path.name}") as bar:
+            log = read_online_retail(path, progress=bar.update)
     except LogFormatError as error:
         raise click.ClickException(str(error)) from error
     click.echo(log.summary(), err=True)

@@ -2,9 +2,11 @@
 was dropped and why.
 
 Columns: InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
-CustomerID, Country. Real logs hold cancelled invoices ("C..." with negative
-quantities), rows without a customer, zero or negative prices, postage and manual
-adjustment codes that are not products; those rows are dropped and counted.
+CustomerID, Country ("Online Retail II" names Invoice, Price and Customer ID are
+accepted too), as CSV or as the published Excel workbook. Real logs hold cancelled
+invoices ("C..." with negative quantities), rows without a customer, zero or negative
+prices, postage and manual adjustment codes that are not products; those rows are
+dropped and counted.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,16 +68,51 @@ class RetailLog:
         )
 
 
-def read_online_retail(path: Path) -> RetailLog:
+# "Online Retail II" and some exports name three columns differently.
+ALIASES = {"Invoice": "InvoiceNo", "Price": "UnitPrice", "Customer ID": "CustomerID"}
+EXCEL = (".xlsx", ".xlsm")
+
+
+def read_online_retail(
+    path: Path, progress: Callable[[int], None] = lambda n: None
+) -> RetailLog:
+    """A CSV (UTF-8, any bytes that are not are replaced) or an Excel workbook
+    (first sheet), as published; `progress` is told every 10,000 rows."""
+    if path.suffix.lower() in EXCEL:
+        return _read_excel(path, progress)
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-        if missing:
-            raise LogFormatError(f"{path}: missing columns {', '.join(missing)}")
-        return clean_rows(reader)
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        return clean_rows(_records(path, header, reader), progress)
 
 
-def clean_rows(rows) -> RetailLog:
+def _read_excel(path: Path, progress: Callable[[int], None]) -> RetailLog:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 (zip, XML or format errors alike)
+        raise LogFormatError(
+            f"{path}: not a readable Excel workbook ({error})"
+        ) from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [str(cell or "") for cell in next(rows, ())]
+        return clean_rows(_records(path, header, rows), progress)
+    finally:
+        workbook.close()
+
+
+def _records(path: Path, header: list[str], rows: Iterable) -> Iterator[dict]:
+    names = [ALIASES.get(name.strip(), name.strip()) for name in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise LogFormatError(f"{path}: missing columns {', '.join(missing)}")
+    for row in rows:
+        yield dict(zip(names, row, strict=False))
+
+
+def clean_rows(rows, progress: Callable[[int], None] = lambda n: None) -> RetailLog:
     kept: dict[str, list] = {
         k: [] for k in ("invoice", "customer", "item", "day", "qty", "rev")
     }
@@ -81,6 +120,8 @@ def clean_rows(rows) -> RetailLog:
     read = 0
     for row in rows:
         read += 1
+        if read % 10_000 == 0:
+            progress(10_000)
         reason, values = _check(row)
         if reason:
             dropped[reason] += 1
@@ -99,10 +140,10 @@ def clean_rows(rows) -> RetailLog:
     )
 
 
-def _check(row: dict[str, str]) -> tuple[str | None, tuple]:
-    invoice = (row.get("InvoiceNo") or "").strip()
-    code = (row.get("StockCode") or "").strip().upper()
-    customer = (row.get("CustomerID") or "").strip()
+def _check(row: dict[str, Any]) -> tuple[str | None, tuple]:
+    invoice = _text(row.get("InvoiceNo"))
+    code = _text(row.get("StockCode")).upper()
+    customer = _text(row.get("CustomerID"))
     if invoice.upper().startswith("C"):
         return "cancelled invoice", ()
     if not customer:
@@ -110,8 +151,8 @@ def _check(row: dict[str, str]) -> tuple[str | None, tuple]:
     if not PRODUCT_CODE.match(code):
         return "not a product code", ()
     try:
-        quantity = int(float(row["Quantity"]))
-        price = float(row["UnitPrice"])
+        quantity = int(float(_text(row.get("Quantity"))))
+        price = float(_text(row.get("UnitPrice")))
         customer_id = int(float(customer))
     except (TypeError, ValueError):
         return "unreadable number", ()
@@ -119,14 +160,25 @@ def _check(row: dict[str, str]) -> tuple[str | None, tuple]:
         return "quantity not positive", ()
     if price <= 0:
         return "price not positive", ()
-    day = _day(row.get("InvoiceDate") or "")
+    day = _day(row.get("InvoiceDate"))
     if day is None:
         return "unreadable date", ()
     return None, (invoice, customer_id, code, day, quantity, quantity * price)
 
 
-def _day(text: str) -> int | None:
-    text = text.strip()
+def _text(value: Any) -> str:
+    """A cell as text: Excel gives numbers (17850.0) and None where CSV gives text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _day(value: Any) -> int | None:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.toordinal()
+    text = _text(value)
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date().toordinal()

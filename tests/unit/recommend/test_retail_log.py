@@ -39,3 +39,74 @@ def test_a_file_in_another_layout_is_refused_whole(tmp_path):
     path.write_text("order,sku\n1,A\n", encoding="utf-8")
     with pytest.raises(LogFormatError, match="missing columns InvoiceNo"):
         read_online_retail(path)
+
+
+def as_excel(path, header, text):
+    """The CSV rows above as a workbook with Excel's own cell types."""
+    import csv
+    import datetime as dt
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in list(csv.reader(io.StringIO(text)))[1:]:
+        cells = []
+        for name, value in zip(header, row, strict=True):
+            if name == "InvoiceDate" and value[:1].isdigit():
+                for fmt in ("%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S"):
+                    try:
+                        value = dt.datetime.strptime(value, fmt)
+                        break
+                    except ValueError:
+                        continue
+            elif name in ("Quantity", "Price", "Customer ID") and value:
+                value = float(value)
+            elif name == "StockCode" and value.isdigit():
+                value = int(value)
+            cells.append(value)
+        sheet.append(cells)
+    workbook.save(path)
+
+
+def test_the_published_excel_workbook_with_online_retail_ii_names_reads_the_same(
+    tmp_path,
+):
+    header = [
+        "Invoice",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "Price",
+        "Customer ID",
+        "Country",
+    ]
+    path = tmp_path / "online_retail_II.xlsx"
+    as_excel(path, header, LOG)
+    excel = read_online_retail(path)
+    csv_path = tmp_path / "online_retail.csv"
+    csv_path.write_text(LOG, encoding="utf-8")
+    plain = read_online_retail(csv_path)
+    assert list(excel.items) == list(plain.items)
+    assert list(excel.customers) == list(plain.customers)
+    assert list(excel.days) == list(plain.days)
+    assert dict(excel.dropped) == dict(plain.dropped)
+
+
+def test_a_file_that_only_looks_like_a_workbook_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(LogFormatError, match="not a readable Excel workbook"):
+        read_online_retail(path)
+
+
+def test_progress_is_reported_while_reading(tmp_path):
+    path = tmp_path / "big.csv"
+    body = LOG.splitlines()[1]
+    path.write_text(LOG.splitlines()[0] + "\n" + (body + "\n") * 25_000)
+    seen = []
+    log = read_online_retail(path, progress=seen.append)
+    assert sum(seen) == 20_000 and log.rows_read == 25_000
