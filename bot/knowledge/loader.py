@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.knowledge.schema import (
+    CareRules,
     Complements,
     Membership,
     Playbook,
@@ -34,6 +35,7 @@ class Knowledge:
     complements: Complements
     playbook: Playbook
     recommend: RecommendRules
+    care: CareRules
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -47,10 +49,12 @@ def load_knowledge(directory: Path) -> Knowledge:
         complements=_load_yaml(directory / "complements.yml", Complements),
         playbook=_load_yaml(directory / "playbook.yml", Playbook),
         recommend=_load_yaml(directory / "recommend.yml", RecommendRules),
+        care=_load_yaml(directory / "care.yml", CareRules),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")
     _check_strategy_focus(knowledge, directory / "recommend.yml")
+    _check_care(knowledge, directory / "care.yml")
     return knowledge
 
 
@@ -139,6 +143,20 @@ def _check_complements(knowledge: Knowledge, path: Path) -> None:
                 raise KnowledgeError(
                     f"{path}: complements.{source}: unknown subcategory {name!r}"
                 )
+
+
+def _check_care(knowledge: Knowledge, path: Path) -> None:
+    known = knowledge.subcategories()
+    for n, tip in enumerate(knowledge.care.triggers.care_tip.tips):
+        for name in tip.subcategories:
+            if name not in known:
+                raise KnowledgeError(
+                    f"{path}: triggers.care_tip.tips.{n}: unknown subcategory {name!r}"
+                )
+    tiers = {tier.key for tier in knowledge.segments.value_tiers}
+    for tier in knowledge.care.triggers.vip_perks.tiers:
+        if tier not in tiers:
+            raise KnowledgeError(f"{path}: triggers.vip_perks: unknown tier {tier!r}")
 
 
 def _check_strategy_focus(knowledge: Knowledge, path: Path) -> None:

@@ -309,3 +309,141 @@ class RecommendRules(Strict):
                     f"(known: {', '.join(sorted(REASON_KEYS[key])) or 'none'})"
                 )
         return reasons
+
+
+CARE_PLACEHOLDERS = {
+    "thank_you": {"name", "product", "store", "clerk"},
+    "care_tip": {"name", "product", "store", "clerk"},
+    "replenish": {"name", "product", "store"},
+    "birthday": {"name", "store"},
+    "win_back": {"name", "store", "offer"},
+    "vip_perks": {"name", "store", "clerk"},
+    "new_arrival": {"name", "store", "category"},
+}
+
+
+def _check_placeholders(trigger: str, text: str) -> None:
+    import string
+
+    names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    unknown = names - CARE_PLACEHOLDERS[trigger]
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {text!r} "
+            f"(known here: {', '.join(sorted(CARE_PLACEHOLDERS[trigger]))})"
+        )
+
+
+class QuietHours(Strict):
+    start: dt.time
+    end: dt.time
+
+    def contains(self, moment: dt.time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class CareTrigger(Strict):
+    marketing: bool
+    text: str = Field(min_length=1)
+
+
+class ThankYou(CareTrigger):
+    after_days: int = Field(ge=0, le=30)
+
+
+class CareTip(Strict):
+    subcategories: list[str] = Field(min_items=1)
+    after_days: int = Field(ge=1, le=365)
+    text: str = Field(min_length=1)
+
+
+class CareTips(Strict):
+    marketing: bool
+    tips: list[CareTip] = Field(min_items=1)
+
+
+class Replenish(CareTrigger):
+    lead_days: int = Field(ge=0, le=60)
+
+
+class Birthday(CareTrigger):
+    before_days: int = Field(ge=0, le=30)
+
+
+class WinBack(CareTrigger):
+    lifecycles: list[str] = Field(min_items=1)
+
+    @validator("lifecycles", each_item=True)
+    def known_stage(cls, stage: str) -> str:  # noqa: N805
+        if stage not in LIFECYCLE_STAGES:
+            raise ValueError(f"unknown lifecycle stage {stage!r}")
+        return stage
+
+
+class VipPerks(CareTrigger):
+    tiers: list[str] = Field(min_items=1)
+    every_days: int = Field(ge=1)
+
+
+class NewArrival(CareTrigger):
+    flag: str
+    within_days: int = Field(ge=1)
+    every_days: int = Field(ge=1)
+
+    @validator("flag")
+    def known_flag(cls, flag: str) -> str:  # noqa: N805
+        if flag not in FLAGS:
+            raise ValueError(f"unknown flag {flag!r} (known: {', '.join(FLAGS)})")
+        return flag
+
+
+class CareTriggers(Strict):
+    thank_you: ThankYou
+    care_tip: CareTips
+    replenish: Replenish
+    birthday: Birthday
+    win_back: WinBack
+    vip_perks: VipPerks
+    new_arrival: NewArrival
+
+    @root_validator(skip_on_failure=True)
+    def texts_use_known_placeholders(cls, values: dict) -> dict:  # noqa: N805
+        for trigger, rules in values.items():
+            texts = (
+                [t.text for t in rules.tips] if trigger == "care_tip" else [rules.text]
+            )
+            for text in texts:
+                _check_placeholders(trigger, text)
+        return values
+
+
+class CareRules(Strict):
+    send_at: dt.time
+    quiet_hours: QuietHours
+    weekly_cap: int = Field(ge=0, le=50)
+    holdout_share: float = Field(ge=0, le=0.5)
+    lookback_days: int = Field(ge=0, le=30)
+    conversion_days: int = Field(ge=1, le=90)
+    triggers: CareTriggers
+    priority: tuple[str, ...]
+
+    def marketing(self) -> set[str]:
+        return {
+            name for name, rules in self.triggers if getattr(rules, "marketing", False)
+        }
+
+    @root_validator(skip_on_failure=True)
+    def consistent(cls, values: dict) -> dict:  # noqa: N805
+        if values["quiet_hours"].contains(values["send_at"]):
+            raise ValueError(f"send_at {values['send_at']} falls in the quiet hours")
+        marketing = sorted(
+            name for name, rules in values["triggers"] if rules.marketing
+        )
+        if sorted(values["priority"]) != marketing:
+            raise ValueError(
+                "priority must list each marketing trigger once: "
+                + ", ".join(marketing)
+            )
+        return values
