@@ -422,6 +422,53 @@ def recommend_report(days: int, chart: Path | None) -> None:
     click.echo(f"chart: {target}")
 
 
+@cli.group()
+def care() -> None:
+    """After-sales care messages: plan them into the outbox."""
+
+
+@care.command("plan")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="plan the messages due on this day (default: today in SALESBOT_TZ)",
+)
+def care_plan(as_of) -> None:
+    """Plan due care messages (idempotent: a second run adds nothing)."""
+    from bot.db.migrate import upgrade
+    from bot.services.care import plan_care
+
+    services = bootstrap.services()
+    upgrade(services.database_url)
+    day = as_of.date() if as_of else _today()
+    with tqdm_bar(None, "customers") as bar:
+        run = plan_care(
+            services.engine,
+            services.knowledge,
+            config.business_timezone(),
+            day,
+            progress=bar.update,
+        )
+    r = run.report
+    click.echo(
+        f"care plan {run.as_of}: {run.added} messages added to the outbox "
+        f"in {run.seconds:.1f}s"
+    )
+    click.echo(
+        f"{'trigger':<12}{'planned':>9}{'holdout':>9}{'no consent':>12}"
+        f"{'capped':>8}{'already':>9}"
+    )
+    triggers = sorted(
+        set(r.planned) | set(r.no_consent) | set(r.capped) | set(r.already)
+    )
+    for name in triggers:
+        click.echo(
+            f"{name:<12}{r.planned[name]:>9}{r.holdout[name]:>9}"
+            f"{r.no_consent[name]:>12}{r.capped[name]:>8}{r.already[name]:>9}"
+        )
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""

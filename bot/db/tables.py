@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 NAMING = {
@@ -72,6 +73,7 @@ customers = Table(
     Column("home_store_id", Integer, ForeignKey("stores.id")),
     Column("joined_on", Date, nullable=False),
     Column("marketing_consent", Boolean, nullable=False, default=False),
+    Column("service_consent", Boolean, nullable=False, server_default=true()),
     Column("consent_updated_at", DateTime),
     Column("created_at", DateTime, nullable=False),
 )

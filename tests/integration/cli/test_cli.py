@@ -138,3 +138,15 @@ def test_recommend_for_an_unknown_customer_is_a_clear_error(run):
     shown = run("recommend", "13900000009")
     assert shown.exit_code == 1
     assert "no customer with phone" in shown.output
+
+
+def test_care_plan_prints_per_trigger_counts_and_is_idempotent(run):
+    run("demo-data", "--customers", "80", "--seed", "3", "--as-of", "2026-11-20")
+    run("segment", "--as-of", "2026-11-20")
+    first = run("care", "plan", "--as-of", "2026-11-20")
+    assert first.exit_code == 0, first.output
+    assert "thank_you" in first.output and "win_back" in first.output
+    added = int(first.output.split(": ")[1].split()[0])
+    assert added > 0
+    again = run("care", "plan", "--as-of", "2026-11-20")
+    assert ": 0 messages added" in again.output

@@ -1,0 +1,156 @@
+"""Reads that care planning needs and the outbox it writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bot.db import tables as t
+from bot.timeutil import local_date, local_to_utc
+
+CUSTOMER_BATCH = 5_000
+
+
+class CareStore:
+    def __init__(self, connection: Connection, tz: ZoneInfo) -> None:
+        self._c = connection
+        self._tz = tz
+
+    def store_contacts(self) -> dict[int, tuple[str, str]]:
+        """Per store: its name and the manager who signs general messages."""
+        names = dict(self._c.execute(select(t.stores.c.id, t.stores.c.name)).all())
+        managers = dict(
+            self._c.execute(
+                select(t.staff.c.store_id, func.min(t.staff.c.display_name))
+                .where(t.staff.c.role == "manager", t.staff.c.active.is_(True))
+                .group_by(t.staff.c.store_id)
+            ).all()
+        )
+        return {sid: (name, managers.get(sid, "店长")) for sid, name in names.items()}
+
+    def customers(self, as_of: dt.date) -> Iterator[dict]:
+        """Every customer with her latest snapshot on or before `as_of`, in batches."""
+        snap = t.segment_snapshots
+        latest = (
+            select(snap.c.customer_id, func.max(snap.c.as_of).label("as_of"))
+            .where(snap.c.as_of <= as_of)
+            .group_by(snap.c.customer_id)
+            .subquery()
+        )
+        c = t.customers
+        query = (
+            select(
+                c.c.id,
+                c.c.name,
+                c.c.gender,
+                c.c.birthday,
+                c.c.home_store_id,
+                c.c.marketing_consent,
+                c.c.service_consent,
+                snap.c.lifecycle,
+                snap.c.value_tier,
+                snap.c.strategy,
+                snap.c.details,
+                snap.c.recency_days,
+                latest.c.as_of.label("snapshot_as_of"),
+            )
+            .outerjoin(latest, latest.c.customer_id == c.c.id)
+            .outerjoin(
+                snap,
+                and_(snap.c.customer_id == c.c.id, snap.c.as_of == latest.c.as_of),
+            )
+            .order_by(c.c.id)
+        )
+        for row in self._c.execute(query).yield_per(CUSTOMER_BATCH):
+            yield dict(row._mapping)
+
+    def lines_between(
+        self, first: dt.date, last: dt.date, consumable_only: bool = False
+    ) -> list[dict]:
+        """Order lines of local days `first`..`last` with product, store and clerk."""
+        start = local_to_utc(dt.datetime.combine(first, dt.time()), self._tz)
+        end = local_to_utc(
+            dt.datetime.combine(last + dt.timedelta(days=1), dt.time()), self._tz
+        )
+        o, ol, p = t.orders, t.order_lines, t.products
+        query = (
+            select(
+                o.c.id.label("order_id"),
+                ol.c.id.label("line_id"),
+                o.c.customer_id,
+                o.c.ordered_at,
+                p.c.id.label("product_id"),
+                p.c.name.label("product"),
+                p.c.subcategory,
+                p.c.consumable,
+                p.c.cycle_days,
+                t.stores.c.name.label("store"),
+                t.staff.c.display_name.label("clerk"),
+            )
+            .select_from(
+                o.join(ol, ol.c.order_id == o.c.id)
+                .join(p, p.c.id == ol.c.product_id)
+                .outerjoin(t.stores, t.stores.c.id == o.c.store_id)
+                .outerjoin(t.staff, t.staff.c.id == o.c.staff_id)
+            )
+            .where(o.c.ordered_at >= start, o.c.ordered_at < end)
+        )
+        if consumable_only:
+            query = query.where(p.c.consumable.is_(True))
+        rows = []
+        for row in self._c.execute(query):
+            record = dict(row._mapping)
+            record["day"] = local_date(record.pop("ordered_at"), self._tz)
+            rows.append(record)
+        return rows
+
+    def launches(self, as_of: dt.date) -> dict[str, dt.date]:
+        """Latest launch date per category, up to `as_of`."""
+        p = t.products
+        rows = self._c.execute(
+            select(p.c.category, func.max(p.c.launch_date))
+            .where(p.c.launch_date <= as_of)
+            .group_by(p.c.category)
+        )
+        return {category: day for category, day in rows if day}
+
+    def existing_keys(self) -> frozenset[str]:
+        keys = self._c.execute(select(t.care_outbox.c.idempotency_key)).scalars()
+        return frozenset(keys)
+
+    def marketing_in_week(self, as_of: dt.date) -> dict[int, int]:
+        """Marketing messages per customer scheduled in the 7 local days to `as_of`."""
+        midnight = dt.datetime.combine(as_of, dt.time())
+        first = local_to_utc(midnight - dt.timedelta(days=6), self._tz)
+        last = local_to_utc(midnight + dt.timedelta(days=1), self._tz)
+        box = t.care_outbox
+        rows = self._c.execute(
+            select(box.c.customer_id, func.count())
+            .where(
+                box.c.is_marketing.is_(True),
+                box.c.scheduled_at >= first,
+                box.c.scheduled_at < last,
+            )
+            .group_by(box.c.customer_id)
+        )
+        return dict(rows.all())
+
+    def add_messages(self, rows: list[dict]) -> int:
+        """Insert, skipping any whose idempotency key exists; returns rows added."""
+        if not rows:
+            return 0
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t.care_outbox).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+        added = 0
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
+            count = self._c.execute(statement, batch).rowcount
+            added += count if count >= 0 else len(batch)
+        return added
