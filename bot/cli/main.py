@@ -469,6 +469,40 @@ def care_plan(as_of) -> None:
         )
 
 
+@care.command("dispatch")
+@click.option(
+    "--sink",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON-lines file the messages go to (default: var/outbox/sent.jsonl)",
+)
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--pace", default=0.0, type=click.FloatRange(0), hidden=True)
+def care_dispatch(sink: Path | None, batch: int, pace: float) -> None:
+    """Send the due messages of the outbox, at least once and never twice."""
+    from bot.channels.care_sink import FileSink
+    from bot.db.migrate import upgrade
+    from bot.services.care import dispatch_care
+
+    services = bootstrap.services()
+    upgrade(services.database_url)
+    target = sink or config.PROJECT_ROOT / "var" / "outbox" / "sent.jsonl"
+    run = dispatch_care(
+        services.engine,
+        services.knowledge.care,
+        FileSink(target).deliver,
+        config.business_timezone(),
+        batch=batch,
+        pace_seconds=pace,
+    )
+    if run.quiet_hours:
+        click.echo("quiet hours in SALESBOT_TZ: nothing sent")
+        return
+    click.echo(
+        f"sent {run.sent}, already delivered {run.already_delivered}, "
+        f"to retry {run.retrying}, failed {run.failed} -> {target}"
+    )
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -154,3 +154,75 @@ class CareStore:
             count = self._c.execute(statement, batch).rowcount
             added += count if count >= 0 else len(batch)
         return added
+
+
+class Outbox:
+    """The dispatcher's side of the outbox: claim due messages, mark what happened.
+    Each call is its own short transaction, so a crash loses at most a claim."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    def claim(
+        self, token: str, now: dt.datetime, timeout: dt.timedelta, limit: int
+    ) -> list[dict]:
+        """Take up to `limit` due messages (and claims older than `timeout`)."""
+        box = t.care_outbox
+        due = or_(
+            and_(box.c.status == "pending", box.c.scheduled_at <= now),
+            and_(box.c.status == "sending", box.c.claimed_at < now - timeout),
+        )
+        with self._engine.begin() as conn:
+            ids = select(box.c.id).where(due).order_by(box.c.scheduled_at, box.c.id)
+            if conn.dialect.name == "postgresql":
+                ids = ids.with_for_update(skip_locked=True)
+            chosen = conn.execute(ids.limit(limit)).scalars().all()
+            if not chosen:
+                return []
+            conn.execute(
+                update(box)
+                .where(box.c.id.in_(chosen), due)
+                .values(
+                    status="sending",
+                    claim=token,
+                    claimed_at=now,
+                    attempts=box.c.attempts + 1,
+                )
+            )
+            rows = conn.execute(
+                select(
+                    box.c.id,
+                    box.c.idempotency_key,
+                    box.c.customer_id,
+                    box.c.body,
+                    box.c.attempts,
+                ).where(box.c.claim == token, box.c.status == "sending")
+            )
+            return [dict(row._mapping) for row in rows]
+
+    def mark_sent(self, message_id: int, token: str, now: dt.datetime) -> None:
+        self._mark(message_id, token, status="sent", sent_at=now, last_error=None)
+
+    def mark_failed(
+        self, message_id: int, token: str, error: str, retry_at: dt.datetime | None
+    ) -> None:
+        """Back to pending at `retry_at`, or failed for good when it is None."""
+        if retry_at is None:
+            self._mark(message_id, token, status="failed", last_error=error[:500])
+        else:
+            self._mark(
+                message_id,
+                token,
+                status="pending",
+                scheduled_at=retry_at,
+                last_error=error[:500],
+            )
+
+    def _mark(self, message_id: int, token: str, **values) -> None:
+        box = t.care_outbox
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(box)
+                .where(box.c.id == message_id, box.c.claim == token)
+                .values(**values)
+            )

@@ -221,6 +221,7 @@ care_outbox = Table(
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("claimed_at", DateTime),
+    Column("claim", String(32)),
     Column("sent_at", DateTime),
     Column("last_error", Text),
     Column("staff_id", Integer, ForeignKey("staff.id")),

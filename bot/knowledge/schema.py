@@ -419,6 +419,12 @@ class CareTriggers(Strict):
         return values
 
 
+class DispatchRules(Strict):
+    claim_timeout_seconds: int = Field(ge=1)
+    max_attempts: int = Field(ge=1, le=50)
+    backoff_seconds: int = Field(ge=0)
+
+
 class CareRules(Strict):
     send_at: dt.time
     quiet_hours: QuietHours
@@ -426,6 +432,7 @@ class CareRules(Strict):
     holdout_share: float = Field(ge=0, le=0.5)
     lookback_days: int = Field(ge=0, le=30)
     conversion_days: int = Field(ge=1, le=90)
+    dispatch: DispatchRules
     triggers: CareTriggers
     priority: tuple[str, ...]
 

@@ -1,9 +1,10 @@
-"""Care use cases: plan the day's messages into the outbox."""
+"""Care use cases: plan the day's messages into the outbox, dispatch them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from bot.care.planner import Line, PlanInput, PlanReport, Recipient, plan
-from bot.db.care_store import CareStore
+from bot.db.care_store import CareStore, Outbox
 from bot.knowledge import Knowledge
+from bot.knowledge.schema import CareRules
 from bot.timeutil import local_to_utc, utcnow
 
 CONSUMABLE_HISTORY_DAYS = 400
@@ -135,3 +137,66 @@ def _line(row: dict) -> Line:
         consumable=bool(row["consumable"]),
         cycle_days=row["cycle_days"],
     )
+
+
+@dataclass(frozen=True)
+class DispatchRun:
+    sent: int = 0
+    already_delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    quiet_hours: bool = False
+
+
+def dispatch_care(
+    engine: Engine,
+    rules: CareRules,
+    deliver: Callable[[str, int, str], bool],
+    tz: ZoneInfo,
+    clock: Callable[[], dt.datetime] = utcnow,
+    batch: int = 100,
+    pace_seconds: float = 0.0,
+) -> DispatchRun:
+    """Send every due message through `deliver` (key, customer, body -> written?).
+
+    At least once, never twice: a message is claimed, delivered with its idempotency
+    key, then marked sent; a claim never marked (a crash) is taken again after
+    `claim_timeout_seconds`, and the channel skips a key it has delivered. A failure
+    goes back to pending after an exponential backoff, and is marked failed with its
+    reason after `max_attempts`. Nothing is sent inside the quiet hours.
+    """
+    settings = rules.dispatch
+    if rules.quiet_hours.contains(local_time(clock(), tz)):
+        return DispatchRun(quiet_hours=True)
+    token = uuid.uuid4().hex
+    outbox = Outbox(engine)
+    timeout = dt.timedelta(seconds=settings.claim_timeout_seconds)
+    counts = {"sent": 0, "already_delivered": 0, "retrying": 0, "failed": 0}
+    while rows := outbox.claim(token, clock(), timeout, batch):
+        for row in rows:
+            try:
+                written = deliver(
+                    row["idempotency_key"], row["customer_id"], row["body"]
+                )
+            except Exception as error:  # noqa: BLE001 (any channel failure is retried)
+                retry_at = _retry_at(row["attempts"], settings, clock())
+                outbox.mark_failed(
+                    row["id"], token, f"{type(error).__name__}: {error}", retry_at
+                )
+                counts["failed" if retry_at is None else "retrying"] += 1
+                continue
+            outbox.mark_sent(row["id"], token, clock())
+            counts["sent" if written else "already_delivered"] += 1
+            if pace_seconds:
+                time.sleep(pace_seconds)
+    return DispatchRun(**counts)
+
+
+def _retry_at(attempts: int, settings, now: dt.datetime) -> dt.datetime | None:
+    if attempts >= settings.max_attempts:
+        return None
+    return now + dt.timedelta(seconds=settings.backoff_seconds * 2 ** (attempts - 1))
+
+
+def local_time(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.time:
+    return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).time()

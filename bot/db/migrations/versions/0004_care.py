@@ -1,4 +1,4 @@
-"""care: a customer can opt out of service messages too ("全部退订")
+"""care: service consent ("全部退订"), the dispatcher's claim token
 
 Revision ID: 0004
 Revises: 0003
@@ -29,8 +29,10 @@ def upgrade() -> None:
             server_default=sa.text(literal),
         ),
     )
+    op.add_column("care_outbox", sa.Column("claim", sa.String(length=32)))
 
 
 def downgrade() -> None:
+    op.drop_column("care_outbox", "claim")
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("service_consent")
