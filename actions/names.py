@@ -19,3 +19,7 @@ RECOMMEND_ACTIONS = (RECOMMEND_PRODUCTS, RECOMMEND_CROSS_SELL, RECOMMEND_UPSELL)
 ITEM_ENTITIES = ("product", "category", "brand")
 NOTE_PREFERENCE = "action_note_preference"
 NOTE_ENTITIES = ("color", "size", "category", "brand", "product")
+ASK_FOLLOWUPS = "action_ask_followups"
+SCHEDULE_CARE = "action_schedule_care"
+ASK_CARE_TIPS = "action_ask_care_tips"
+UNSUBSCRIBE = "action_unsubscribe"

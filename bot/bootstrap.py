@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from bot import config
 from bot.db.engine import shared_engine
 from bot.knowledge import Knowledge, load_knowledge
+from bot.services.care_desk import CareDesk
 from bot.services.customers import CustomerService
 from bot.services.recommendations import RecommendationService
 
@@ -42,6 +43,10 @@ class Services:
             config.business_timezone(),
             scale_ttl_seconds=config.value_scale_ttl_seconds(),
         )
+
+    @cached_property
+    def care(self) -> CareDesk:
+        return CareDesk(self.engine, self.knowledge, config.business_timezone())
 
     @cached_property
     def recommendations(self) -> RecommendationService:

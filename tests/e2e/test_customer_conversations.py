@@ -151,8 +151,8 @@ def test_every_profile_lookup_is_audited_with_who_what_when_and_channel(bot, dem
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("三天后提醒她保养大衣", "跟进提醒"),
-        ("我要退订营销消息", "退订"),
+        ("三天后提醒她保养大衣", "请先发给我顾客的手机号或会员号"),
+        ("我要退订营销消息", "请先发给我顾客的手机号或会员号"),
         ("帮我转人工", "转人工"),
         ("你是机器人吗", "机器人"),
         ("今天天气怎么样", "帮不上忙"),

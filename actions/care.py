@@ -1,0 +1,113 @@
+"""Care for the customer in context: what is due, reminders, care tips, opting out."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import CustomerInContextAction
+from actions.names import ASK_CARE_TIPS, ASK_FOLLOWUPS, SCHEDULE_CARE, UNSUBSCRIBE
+from actions.recommend import named_item
+from bot.care.when import parse_day
+from bot.services.customers import Actor
+from bot.timeutil import local_date
+
+EVERYTHING = ("全部", "所有", "什么都不要", "任何消息")
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+class ActionAskFollowups(CustomerInContextAction):
+    def name(self) -> str:
+        return ASK_FOLLOWUPS
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        view = await self.call(self.services().care.followups, customer_id, actor)
+        if not view.items:
+            dispatcher.utter_message(response="say_no_followups", name=view.masked_name)
+            return
+        lines = [
+            f"{item.day.month}月{item.day.day}日 {item.label()}：{item.body}"
+            for item in view.items[:5]
+        ]
+        dispatcher.utter_message(
+            response="say_followups", name=view.masked_name, lines="\n".join(lines)
+        )
+
+
+class ActionScheduleCare(CustomerInContextAction):
+    def name(self) -> str:
+        return SCHEDULE_CARE
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        desk = self.services().care
+        today = local_date(desk.now(), desk.tz)
+        day = parse_day(_text(tracker), today)
+        if day is None:
+            dispatcher.utter_message(response="say_ask_care_day")
+            return
+        name, when, for_clerk = await self.call(
+            desk.schedule, customer_id, actor, day, _text(tracker)
+        )
+        dispatcher.utter_message(
+            response="say_task_scheduled" if for_clerk else "say_care_scheduled",
+            name=name,
+            when=f"{when.month}月{when.day}日 {when:%H:%M}",
+        )
+
+
+class ActionAskCareTips(CustomerInContextAction):
+    def name(self) -> str:
+        return ASK_CARE_TIPS
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        about = named_item(tracker)
+        view = await self.call(self.services().care.tips, customer_id, actor, about)
+        if not view.tips:
+            dispatcher.utter_message(response="say_no_care_tips", name=view.masked_name)
+            return
+        lines = [f"· {product}：{tip}" for product, tip in view.tips]
+        dispatcher.utter_message(
+            response="say_care_tips", name=view.masked_name, lines="\n".join(lines)
+        )
+
+
+class ActionUnsubscribe(CustomerInContextAction):
+    def name(self) -> str:
+        return UNSUBSCRIBE
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        everything = any(word in _text(tracker) for word in EVERYTHING)
+        name = await self.call(
+            self.services().care.unsubscribe, customer_id, actor, everything
+        )
+        dispatcher.utter_message(
+            response="say_unsubscribed_all" if everything else "say_unsubscribed",
+            name=name,
+        )

@@ -1,0 +1,237 @@
+"""Care in conversation: what is due, scheduling a reminder, care tips, opting out.
+
+Each call is about the customer in context and is audited like a profile read; a
+consent change also cancels her pending messages that it no longer allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from bot.care.planner import salutation, send_time
+from bot.customers.masking import mask_name
+from bot.db import tables as t
+from bot.db.uow import UnitOfWork
+from bot.knowledge import Knowledge
+from bot.services.customers import Actor
+from bot.timeutil import local_date, local_to_utc, utcnow
+
+UPCOMING_DAYS = 7
+TRIGGER_LABELS = {
+    "thank_you": "感谢",
+    "care_tip": "保养提示",
+    "replenish": "补货提醒",
+    "birthday": "生日祝福",
+    "win_back": "回店邀请",
+    "vip_perks": "会员礼遇",
+    "new_arrival": "新品通知",
+    "manual": "店员提醒",
+}
+
+
+@dataclass(frozen=True)
+class Followup:
+    day: dt.date
+    trigger: str
+    status: str
+    body: str
+
+    def label(self) -> str:
+        return TRIGGER_LABELS.get(self.trigger, self.trigger)
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    masked_name: str
+    items: tuple[Followup, ...]
+
+
+@dataclass(frozen=True)
+class TipView:
+    masked_name: str
+    tips: tuple[tuple[str, str], ...]  # (product, tip text)
+
+
+class CareDesk:
+    def __init__(
+        self,
+        engine: Engine,
+        knowledge: Knowledge,
+        tz: ZoneInfo,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._knowledge = knowledge
+        self._tz = tz
+        self._clock = clock
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self._tz
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    def followups(self, customer_id: int, actor: Actor) -> FollowupView:
+        """Her messages due or planned in the next week (holdouts are not shown:
+        the clerk would follow them up by hand and spoil the comparison)."""
+        box = t.care_outbox
+        until = self._clock() + dt.timedelta(days=UPCOMING_DAYS)
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            rows = uow.connection.execute(
+                select(box.c.scheduled_at, box.c.trigger, box.c.status, box.c.body)
+                .where(
+                    box.c.customer_id == customer_id,
+                    box.c.status.in_(("pending", "sending", "task")),
+                    box.c.scheduled_at <= until,
+                )
+                .order_by(box.c.scheduled_at)
+            ).all()
+            self._audit(uow, actor, "care_followups", customer_id)
+            uow.commit()
+        items = tuple(
+            Followup(local_date(at, self._tz), trigger, status, body)
+            for at, trigger, status, body in rows
+        )
+        return FollowupView(mask_name(row.name), items)
+
+    def schedule(
+        self, customer_id: int, actor: Actor, day: dt.date, request: str
+    ) -> tuple[str, dt.datetime, bool]:
+        """A reminder to her on `day` at the usual send time, in the clerk's words;
+        "提醒我…" is a task for the clerk instead, listed with her follow-ups and never
+        sent. Returns her masked name, the local time, and whether it is a task."""
+        for_clerk = "提醒我" in request
+        rules = self._knowledge.care
+        when = send_time(day, rules)
+        digest = hashlib.sha256(request.encode()).hexdigest()[:12]
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            gender = uow.connection.execute(
+                select(t.customers.c.gender).where(t.customers.c.id == customer_id)
+            ).scalar_one()
+            greeting = f"{salutation(row.name, gender)}您好，门店提醒您："
+            body = (
+                f"店员跟进：{_topic(request)}"
+                if for_clerk
+                else greeting + _topic(request)
+            )
+            key = f"manual:{customer_id}:{day}:{digest}"
+            exists = uow.connection.execute(
+                select(t.care_outbox.c.id).where(t.care_outbox.c.idempotency_key == key)
+            ).first()
+            if exists:
+                return mask_name(row.name), when, for_clerk
+            uow.connection.execute(
+                t.care_outbox.insert().values(
+                    idempotency_key=key,
+                    customer_id=customer_id,
+                    trigger="manual",
+                    is_marketing=False,
+                    holdout=False,
+                    body=body,
+                    scheduled_at=local_to_utc(when, self._tz),
+                    status="task" if for_clerk else "pending",
+                    attempts=0,
+                    created_at=self._clock(),
+                )
+            )
+            self._audit(uow, actor, "care_schedule", customer_id, {"day": str(day)})
+            uow.commit()
+        return mask_name(row.name), when, for_clerk
+
+    def tips(self, customer_id: int, actor: Actor, about: str | None) -> TipView:
+        """Care tips for what she bought (or the item named), newest first."""
+        tips = self._knowledge.care.triggers.care_tip.tips
+        lines, p = t.order_lines, t.products
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            bought = uow.connection.execute(
+                select(p.c.name, p.c.subcategory)
+                .select_from(lines.join(t.orders).join(p))
+                .where(t.orders.c.customer_id == customer_id)
+                .order_by(t.orders.c.ordered_at.desc())
+            ).all()
+            self._audit(uow, actor, "care_tips", customer_id)
+            uow.commit()
+        found: list[tuple[str, str]] = []
+        seen: set[int] = set()
+        for name, subcategory in bought:
+            if about and about not in (name, subcategory) and about not in name:
+                continue
+            for n, tip in enumerate(tips):
+                if subcategory in tip.subcategories and n not in seen:
+                    seen.add(n)
+                    found.append((name, _plain(tip.text, name)))
+        return TipView(mask_name(row.name), tuple(found[:3]))
+
+    def unsubscribe(self, customer_id: int, actor: Actor, everything: bool) -> str:
+        """Marketing off at once (service messages too when `everything`); her
+        pending messages that are no longer allowed are cancelled."""
+        now = self._clock()
+        values = {"marketing_consent": False, "consent_updated_at": now}
+        if everything:
+            values["service_consent"] = False
+        box = t.care_outbox
+        with UnitOfWork(self._engine) as uow:
+            row = self._require(uow, customer_id)
+            uow.connection.execute(
+                update(t.customers)
+                .where(t.customers.c.id == customer_id)
+                .values(**values)
+            )
+            cancel = update(box).where(
+                box.c.customer_id == customer_id, box.c.status == "pending"
+            )
+            if not everything:
+                cancel = cancel.where(box.c.is_marketing.is_(True))
+            cancelled = uow.connection.execute(
+                cancel.values(status="cancelled")
+            ).rowcount
+            detail = {
+                "scope": "all" if everything else "marketing",
+                "cancelled": cancelled,
+            }
+            self._audit(uow, actor, "unsubscribe", customer_id, detail)
+            uow.commit()
+        return mask_name(row.name)
+
+    def _require(self, uow: UnitOfWork, customer_id: int):
+        row = uow.customers.get(customer_id)
+        if row is None:
+            raise LookupError(f"no customer {customer_id}")
+        return row
+
+    def _audit(self, uow, actor: Actor, action: str, customer_id: int, detail=None):
+        uow.audit.record(
+            at=self._clock(),
+            actor=actor.label(),
+            channel=actor.channel,
+            action=action,
+            customer_id=customer_id,
+            detail=detail,
+        )
+
+
+def _topic(request: str) -> str:
+    """'三天后提醒她保养大衣' -> '保养大衣'; the whole request if no verb is found."""
+    for verb in ("提醒她", "提醒我", "提醒", "问问她", "给她发个", "给她发"):
+        if verb in request:
+            topic = request.split(verb, 1)[1].strip("，。, ")
+            if topic:
+                return topic
+    return request
+
+
+def _plain(text: str, product: str) -> str:
+    """A tip as an answer: no greeting, no store or clerk to fill."""
+    body = text.split("您好，", 1)[-1]
+    return body.format(name="", product=product, store="门店", clerk="店员")

@@ -1,0 +1,123 @@
+"""Care in conversation, against a demo database: follow-ups, reminders, tips, opt-out."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import tables as t
+from bot.services.care import plan_care
+from bot.services.care_desk import CareDesk
+from bot.services.customers import Actor
+from tests.conftest import DEMO_AS_OF, SHANGHAI, demo_config, migrated_sqlite
+
+NOON = dt.datetime.combine(DEMO_AS_OF, dt.time(4))
+CLERK = Actor("tablet-care", "rest")
+
+
+@pytest.fixture()
+def desk_db(tmp_path, knowledge):
+    from bot.demo.generator import generate
+    from bot.services.segmentation import run_segmentation
+
+    _, engine = migrated_sqlite(tmp_path / "desk.db")
+    generate(engine, knowledge, demo_config(customers=200), progress=False)
+    run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
+    plan_care(engine, knowledge, SHANGHAI, DEMO_AS_OF, clock=lambda: NOON)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def desk(desk_db, knowledge):
+    return CareDesk(desk_db, knowledge, SHANGHAI, clock=lambda: NOON)
+
+
+def outbox_of(engine, customer_id):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(t.care_outbox).where(t.care_outbox.c.customer_id == customer_id)
+        ).all()
+
+
+def test_a_reminder_goes_out_at_ten_on_the_day_and_only_once(desk, desk_db):
+    name, when, for_clerk = desk.schedule(
+        1, CLERK, dt.date(2026, 11, 23), "三天后提醒她保养大衣"
+    )
+    assert (name, when, for_clerk) == ("王**", dt.datetime(2026, 11, 23, 10, 0), False)
+    desk.schedule(1, CLERK, dt.date(2026, 11, 23), "三天后提醒她保养大衣")
+    manual = [r for r in outbox_of(desk_db, 1) if r.trigger == "manual"]
+    assert len(manual) == 1
+    assert manual[0].body == "王女士您好，门店提醒您：保养大衣"
+    assert manual[0].scheduled_at == dt.datetime(2026, 11, 23, 2, 0)
+    assert manual[0].status == "pending" and not manual[0].is_marketing
+
+
+def test_a_reminder_for_the_clerk_is_a_task_never_sent(desk, desk_db):
+    *_, for_clerk = desk.schedule(
+        1, CLERK, dt.date(2026, 11, 22), "后天提醒我给她打电话"
+    )
+    assert for_clerk
+    (task,) = [r for r in outbox_of(desk_db, 1) if r.status == "task"]
+    assert task.body == "店员跟进：给她打电话"
+    items = desk.followups(1, CLERK).items
+    assert any(item.body == task.body for item in items)
+
+
+def test_follow_ups_list_her_due_messages_but_not_holdouts(desk, desk_db):
+    with desk_db.connect() as conn:
+        who = conn.execute(
+            select(t.care_outbox.c.customer_id)
+            .where(t.care_outbox.c.status == "pending")
+            .limit(1)
+        ).scalar_one()
+    rows = outbox_of(desk_db, who)
+    listed = desk.followups(who, CLERK).items
+    assert sorted(i.body for i in listed) == sorted(
+        r.body for r in rows if r.status == "pending"
+    )
+
+
+def test_opting_out_of_marketing_cancels_only_marketing(desk, desk_db):
+    with desk_db.connect() as conn:
+        who = conn.execute(
+            select(t.care_outbox.c.customer_id)
+            .where(
+                t.care_outbox.c.is_marketing.is_(True),
+                t.care_outbox.c.status == "pending",
+            )
+            .limit(1)
+        ).scalar_one()
+    desk.schedule(who, CLERK, dt.date(2026, 11, 25), "五天后问问她穿着怎么样")
+    desk.unsubscribe(who, CLERK, everything=False)
+    rows = outbox_of(desk_db, who)
+    assert {r.status for r in rows if r.is_marketing} == {"cancelled"}
+    assert {r.status for r in rows if not r.is_marketing} == {"pending"}
+    desk.unsubscribe(who, CLERK, everything=True)
+    assert {r.status for r in outbox_of(desk_db, who)} == {"cancelled"}
+    with desk_db.connect() as conn:
+        consent = conn.execute(
+            select(
+                t.customers.c.marketing_consent, t.customers.c.service_consent
+            ).where(t.customers.c.id == who)
+        ).one()
+    assert tuple(consent) == (False, False)
+
+
+def test_care_tips_come_from_what_she_bought(desk, desk_db, knowledge):
+    with desk_db.connect() as conn:
+        bought = (
+            conn.execute(
+                select(t.products.c.subcategory)
+                .select_from(t.order_lines.join(t.orders).join(t.products))
+                .where(t.orders.c.customer_id == 1)
+            )
+            .scalars()
+            .all()
+        )
+    tipped = {
+        s for tip in knowledge.care.triggers.care_tip.tips for s in tip.subcategories
+    }
+    view = desk.tips(1, CLERK, None)
+    assert bool(view.tips) == bool(set(bought) & tipped)
+    assert all("{" not in tip and "您好" not in tip for _, tip in view.tips)
