@@ -49,6 +49,14 @@ def db(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
+def zone_at_local_hour(hour: int) -> str:
+    """A fixed-offset zone whose local time now is about `hour` o'clock (for tests
+    of the quiet hours that must not depend on when they run)."""
+    offset = hour - dt.datetime.now(dt.timezone.utc).hour
+    offset = (offset + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}"
+
+
 def demo_config(customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED) -> DemoConfig:
     return DemoConfig(customers=customers, seed=seed, as_of=DEMO_AS_OF, tz=SHANGHAI)
 

@@ -503,6 +503,26 @@ def care_dispatch(sink: Path | None, batch: int, pace: float) -> None:
     )
 
 
+@cli.command("care-report")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--chart", type=click.Path(path_type=Path), help="where to save the chart"
+)
+def care_report(days: int, chart: Path | None) -> None:
+    """Care messages sent, converted and uplift against the holdout (chart)."""
+    from bot.reports.care import outcomes_table, save_outcomes_chart
+    from bot.services.care_report import care_outcomes
+
+    services = bootstrap.services()
+    report = care_outcomes(
+        services.engine, services.knowledge.care.conversion_days, days
+    )
+    click.echo(outcomes_table(report))
+    target = chart or config.PROJECT_ROOT / "var" / "reports" / "care.png"
+    save_outcomes_chart(report, target)
+    click.echo(f"chart: {target}")
+
+
 @cli.command("validate-data")
 def validate_data() -> None:
     """Validate domain, NLU data, stories and rules; any warning fails."""

@@ -18,7 +18,7 @@ from bot.channels.care_sink import DeliveryError, FileSink
 from bot.config import PROJECT_ROOT
 from bot.db import tables as t
 from bot.services.care import dispatch_care
-from tests.conftest import migrated_sqlite
+from tests.conftest import migrated_sqlite, zone_at_local_hour
 
 NOW = dt.datetime(2026, 11, 20, 4, 0)  # noon in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -163,13 +163,6 @@ def test_a_claim_is_taken_again_only_after_the_timeout(outbox_db, knowledge, tmp
     assert dispatch(engine, knowledge, sink.deliver).sent == 0
     later = NOW + dt.timedelta(seconds=2)
     assert dispatch(engine, knowledge, sink.deliver, now=later).sent == 1
-
-
-def zone_at_local_hour(hour: int) -> str:
-    """A fixed-offset zone whose local time now is about `hour` o'clock."""
-    offset = hour - dt.datetime.now(dt.timezone.utc).hour
-    offset = (offset + 12) % 24 - 12
-    return f"Etc/GMT{-offset:+d}"
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_sends_nothing_twice(

@@ -150,3 +150,21 @@ def test_care_plan_prints_per_trigger_counts_and_is_idempotent(run):
     assert added > 0
     again = run("care", "plan", "--as-of", "2026-11-20")
     assert ": 0 messages added" in again.output
+
+
+def test_care_dispatch_then_report_with_a_chart(run, tmp_path, monkeypatch):
+    from tests.conftest import zone_at_local_hour
+
+    monkeypatch.setenv("SALESBOT_TZ", zone_at_local_hour(12))
+    run("demo-data", "--customers", "40", "--seed", "3", "--as-of", "2026-11-20")
+    run("segment", "--as-of", "2026-11-20")
+    run("care", "plan", "--as-of", "2026-11-20")
+    sent = run("care", "dispatch", "--sink", str(tmp_path / "sent.jsonl"))
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.startswith("sent ") and "failed 0" in sent.output
+    assert int(sent.output.split()[1].rstrip(",")) > 0
+    chart = tmp_path / "care.png"
+    report = run("care-report", "--days", "3650", "--chart", str(chart))
+    assert report.exit_code == 0, report.output
+    assert "by trigger:" in report.output and "uplift" in report.output
+    assert chart.read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,104 @@
+"""Outcome of care messages: sent, converted, and uplift against the holdout.
+
+A message converts when its customer orders within `conversion_days` of it (sent at,
+or for a holdout the time it would have gone out). Uplift is the conversion rate of
+the messages sent minus that of the holdout of the same campaign, in points: the
+holdout was picked at random per campaign, so the difference is the message's effect.
+Replies are not counted yet: they arrive through the WeChat channel (issue #6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.engine import Engine
+
+from bot.db import tables as t
+from bot.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    group: str
+    sent: int
+    converted: int
+    holdout: int
+    holdout_converted: int
+
+    @property
+    def rate(self) -> float:
+        return self.converted / self.sent if self.sent else 0.0
+
+    @property
+    def holdout_rate(self) -> float:
+        return self.holdout_converted / self.holdout if self.holdout else 0.0
+
+    @property
+    def uplift(self) -> float | None:
+        """Points of conversion the message added; None without both groups."""
+        if not self.sent or not self.holdout:
+            return None
+        return 100 * (self.rate - self.holdout_rate)
+
+
+@dataclass(frozen=True)
+class CareOutcomes:
+    days: int
+    conversion_days: int
+    by: dict[str, tuple[OutcomeRow, ...]]
+
+
+def care_outcomes(
+    engine: Engine, conversion_days: int, days: int, now: dt.datetime | None = None
+) -> CareOutcomes:
+    now = now or utcnow()
+    box, orders, snap = t.care_outbox, t.orders, t.segment_snapshots
+    moment = func.coalesce(box.c.sent_at, box.c.scheduled_at)
+    window = dt.timedelta(days=conversion_days)
+    converted = exists().where(
+        orders.c.customer_id == box.c.customer_id,
+        orders.c.ordered_at >= moment,
+        orders.c.ordered_at < moment + window
+        if engine.dialect.name == "postgresql"
+        else orders.c.ordered_at < func.datetime(moment, f"+{conversion_days} days"),
+    )
+    latest = select(func.max(snap.c.as_of)).scalar_subquery()
+    query = (
+        select(
+            box.c.trigger,
+            box.c.status,
+            func.coalesce(snap.c.segment, "-"),
+            converted,
+        )
+        .select_from(
+            box.outerjoin(
+                snap,
+                and_(snap.c.customer_id == box.c.customer_id, snap.c.as_of == latest),
+            )
+        )
+        .where(
+            box.c.status.in_(("sent", "holdout")),
+            box.c.scheduled_at >= now - dt.timedelta(days=days),
+            box.c.scheduled_at <= now,
+        )
+    )
+    counts: dict[str, dict[str, list[int]]] = {"trigger": {}, "segment": {}}
+    with engine.connect() as conn:
+        for trigger, status, segment, bought in conn.execute(query):
+            cell = 0 if status == "sent" else 2
+            for grouping, key in (("trigger", trigger), ("segment", segment)):
+                row = counts[grouping].setdefault(key, [0, 0, 0, 0])
+                row[cell] += 1
+                row[cell + 1] += int(bool(bought))
+    return CareOutcomes(
+        days,
+        conversion_days,
+        {
+            grouping: tuple(
+                OutcomeRow(key, *values) for key, values in sorted(groups.items())
+            )
+            for grouping, groups in counts.items()
+        },
+    )
