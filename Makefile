@@ -14,6 +14,7 @@ run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
 	$(BIN)/salesbot train-recommender
+	$(BIN)/salesbot care plan
 	$(BIN)/salesbot run
 
 test: $(INSTALLED) $(MODEL)
@@ -43,6 +44,7 @@ demo: $(INSTALLED)
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
 	$(BIN)/salesbot train-recommender
+	$(BIN)/salesbot care plan
 
 # After editing knowledge/catalog.csv: regenerate the jieba dictionary and lookups.
 assets: $(INSTALLED)

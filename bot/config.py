@@ -40,3 +40,14 @@ def model_dir() -> Path:
 def model_check_seconds() -> float:
     """How often a server looks for a newer recommender model."""
     return float(os.environ.get("SALESBOT_MODEL_CHECK_SECONDS", "30"))
+
+
+def wechat_credentials() -> tuple[str, str, str] | None:
+    """(appid, secret, API base) of the Official Account that sends care messages,
+    when both SALESBOT_WECHAT_APPID and SALESBOT_WECHAT_SECRET are set."""
+    appid = os.environ.get("SALESBOT_WECHAT_APPID")
+    secret = os.environ.get("SALESBOT_WECHAT_SECRET")
+    if not appid or not secret:
+        return None
+    base = os.environ.get("SALESBOT_WECHAT_API", "https://api.weixin.qq.com/cgi-bin/")
+    return appid, secret, base

@@ -30,6 +30,9 @@ class FileSink:
                     except (ValueError, KeyError, TypeError):
                         continue  # a line torn by a crash mid-write
 
+    def delivered(self, key: str) -> bool:
+        return key in self._delivered
+
     def deliver(self, key: str, customer_id: int, body: str) -> bool:
         """Write the message unless its key was delivered; True if written now."""
         with self._lock:
@@ -43,3 +46,75 @@ class FileSink:
                 os.fsync(handle.fileno())
             self._delivered.add(key)
             return True
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (no WeChat account bound, the user blocked us)."""
+
+    permanent = True
+
+
+class WeChatSink:
+    """Customer-service messages (客服消息) of an Official Account through wechatpy.
+
+    WeChat's API does not deduplicate, so delivered keys are kept in a ledger file
+    written right after WeChat accepts a message: a crash between the two can repeat
+    that one message, nothing else. `api_base` is WeChat's by default; a relay proxy
+    (or a test server) can stand in.
+    """
+
+    # errcodes no retry fixes: bad openid, user refused, outside the 48-hour window
+    PERMANENT = {40003, 43004, 45015, 45047, 48001}
+
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        openid_of,
+        ledger: Path,
+        api_base: str = "https://api.weixin.qq.com/cgi-bin/",
+    ) -> None:
+        from wechatpy import WeChatClient
+
+        base = api_base if api_base.endswith("/") else api_base + "/"
+
+        class Client(WeChatClient):
+            API_BASE_URL = base
+
+            def fetch_access_token(self):
+                return self._fetch_access_token(
+                    url=f"{base}token",
+                    params={
+                        "grant_type": "client_credential",
+                        "appid": self.appid,
+                        "secret": self.secret,
+                    },
+                )
+
+        self._client = Client(appid, secret)
+        self._openid_of = openid_of
+        self._ledger = FileSink(ledger)
+
+    def close(self) -> None:
+        """Close the HTTP session wechatpy keeps."""
+        self._client._http.close()
+
+    def deliver(self, key: str, customer_id: int, body: str) -> bool:
+        from wechatpy.exceptions import WeChatClientException
+
+        if self._ledger.delivered(key):
+            return False
+        openid = self._openid_of(customer_id)
+        if not openid:
+            raise PermanentDeliveryError("no WeChat account bound to this customer")
+        try:
+            self._client.message.send_text(openid, body)
+        except WeChatClientException as error:
+            if error.errcode in self.PERMANENT:
+                message = f"WeChat {error.errcode}: {error.errmsg}"
+                raise PermanentDeliveryError(message) from None
+            raise DeliveryError(f"WeChat {error.errcode}: {error.errmsg}") from None
+        except OSError as error:
+            raise DeliveryError(f"WeChat unreachable: {error}") from None
+        self._ledger.deliver(key, customer_id, body)
+        return True

@@ -473,27 +473,43 @@ def care_plan(as_of) -> None:
 @click.option(
     "--sink",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON-lines file the messages go to (default: var/outbox/sent.jsonl)",
+    help="JSON-lines file the messages go to (default: var/outbox/sent.jsonl; "
+    "WeChat when SALESBOT_WECHAT_APPID and _SECRET are set)",
 )
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--pace", default=0.0, type=click.FloatRange(0), hidden=True)
 def care_dispatch(sink: Path | None, batch: int, pace: float) -> None:
     """Send the due messages of the outbox, at least once and never twice."""
-    from bot.channels.care_sink import FileSink
+    from bot.channels.care_sink import FileSink, WeChatSink
+    from bot.db.care_store import Outbox
     from bot.db.migrate import upgrade
     from bot.services.care import dispatch_care
 
     services = bootstrap.services()
     upgrade(services.database_url)
-    target = sink or config.PROJECT_ROOT / "var" / "outbox" / "sent.jsonl"
-    run = dispatch_care(
-        services.engine,
-        services.knowledge.care,
-        FileSink(target).deliver,
-        config.business_timezone(),
-        batch=batch,
-        pace_seconds=pace,
-    )
+    outbox_dir = config.PROJECT_ROOT / "var" / "outbox"
+    wechat = config.wechat_credentials()
+    if wechat and sink is None:
+        appid, secret, base = wechat
+        target = outbox_dir / "wechat-delivered.jsonl"
+        channel = WeChatSink(
+            appid, secret, Outbox(services.engine).openid, target, api_base=base
+        )
+    else:
+        target = sink or outbox_dir / "sent.jsonl"
+        channel = FileSink(target)
+    try:
+        run = dispatch_care(
+            services.engine,
+            services.knowledge.care,
+            channel.deliver,
+            config.business_timezone(),
+            batch=batch,
+            pace_seconds=pace,
+        )
+    finally:
+        if isinstance(channel, WeChatSink):
+            channel.close()
     if run.quiet_hours:
         click.echo("quiet hours in SALESBOT_TZ: nothing sent")
         return

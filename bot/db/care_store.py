@@ -200,6 +200,14 @@ class Outbox:
             )
             return [dict(row._mapping) for row in rows]
 
+    def openid(self, customer_id: int) -> str | None:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(t.customers.c.wechat_openid).where(
+                    t.customers.c.id == customer_id
+                )
+            ).scalar_one_or_none()
+
     def mark_sent(self, message_id: int, token: str, now: dt.datetime) -> None:
         self._mark(message_id, token, status="sent", sent_at=now, last_error=None)
 

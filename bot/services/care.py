@@ -179,7 +179,10 @@ def dispatch_care(
                     row["idempotency_key"], row["customer_id"], row["body"]
                 )
             except Exception as error:  # noqa: BLE001 (any channel failure is retried)
-                retry_at = _retry_at(row["attempts"], settings, clock())
+                permanent = getattr(error, "permanent", False)
+                retry_at = (
+                    None if permanent else _retry_at(row["attempts"], settings, clock())
+                )
                 outbox.mark_failed(
                     row["id"], token, f"{type(error).__name__}: {error}", retry_at
                 )
