@@ -149,7 +149,8 @@ class CareDesk:
         return mask_name(row.name), when, for_clerk
 
     def tips(self, customer_id: int, actor: Actor, about: str | None) -> TipView:
-        """Care tips for what she bought (or the item named), newest first."""
+        """Care tips for what she bought (or the item named), newest first; for an
+        item she has not bought, the general tip of its kind."""
         tips = self._knowledge.care.triggers.care_tip.tips
         lines, p = t.order_lines, t.products
         with UnitOfWork(self._engine) as uow:
@@ -171,6 +172,12 @@ class CareDesk:
                 if subcategory in tip.subcategories and n not in seen:
                     seen.add(n)
                     found.append((name, _plain(tip.text, name)))
+        if not found and about:
+            found = [
+                (about, _plain(tip.text, about))
+                for tip in tips
+                if any(name in about for name in tip.subcategories)
+            ]
         return TipView(mask_name(row.name), tuple(found[:3]))
 
     def unsubscribe(self, customer_id: int, actor: Actor, everything: bool) -> str:

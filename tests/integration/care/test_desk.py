@@ -121,3 +121,15 @@ def test_care_tips_come_from_what_she_bought(desk, desk_db, knowledge):
     view = desk.tips(1, CLERK, None)
     assert bool(view.tips) == bool(set(bought) & tipped)
     assert all("{" not in tip and "您好" not in tip for _, tip in view.tips)
+
+
+def test_a_named_item_she_never_bought_gets_the_tip_of_its_kind(desk, knowledge):
+    view = desk.tips(1, CLERK, "麂皮靴子")
+    shoes = next(
+        t for t in knowledge.care.triggers.care_tip.tips if "靴子" in t.subcategories
+    )
+    assert view.tips and view.tips[0][0] == "麂皮靴子"
+    assert view.tips[0][1] == shoes.text.split("您好，", 1)[1].format(
+        product="麂皮靴子"
+    )
+    assert desk.tips(1, CLERK, "雨伞").tips == ()
