@@ -416,6 +416,8 @@ def _best_first(total, popularity, price, k: int) -> list[int]:
 
 def _reason(n, item, catalog, scores: _Scores, rules) -> tuple[str, str]:
     source = max(scores.parts, key=lambda s: scores.parts[s][n])
+    if "replenish" in scores.parts and scores.parts["replenish"][n] > 0:
+        source = "replenish"  # she buys it herself: that is the reason to say
     if source == "similar" and scores.parts["rules"][n] > 0:
         source = "rules"  # the same evidence, and a share a clerk can quote
     if source == "favourite_brand":

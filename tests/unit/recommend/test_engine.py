@@ -238,3 +238,12 @@ def test_a_weak_rule_is_not_quoted_as_a_share():
     assert picks[0].product_id == SCARF
     assert picks[0].source == "similar"
     assert picks[0].reason == f"买{ITEMS[0].name}的顾客也常买这款"
+
+
+def test_a_due_consumable_she_buys_is_offered_as_a_refill_whatever_scored_it():
+    # she owns serum and cream; cream is due, and serum buyers also buy cream
+    shopper = Shopper(
+        owned=(Owned(SERUM, TODAY - 10, 60000), Owned(CREAM, TODAY - 85, 40000))
+    )
+    cream = next(p for p in run("personal", shopper) if p.product_id == CREAM)
+    assert cream.reason == f"她的{ITEMS[5].name}快用完了, 该补货了"
