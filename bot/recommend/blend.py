@@ -22,8 +22,6 @@ from bot.recommend.item_knn import cosine_neighbours
 from bot.recommend.rules import AssociationRules
 from bot.recommend.sparse_ops import binary_matrix
 
-SOURCES = ("similar", "rules", "popular")
-
 
 @dataclass(frozen=True)
 class BlendSettings:

@@ -20,15 +20,6 @@ def top_k_indices(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, k: int
     return order[(np.arange(len(ranked)) - starts) < k]
 
 
-def top_k_per_row(matrix: sparse.spmatrix, k: int) -> sparse.csr_matrix:
-    """Keep each row's k largest values (ties broken by column), vectorised."""
-    coo = sparse.coo_matrix(matrix)
-    keep = top_k_indices(coo.row, coo.col, coo.data, k)
-    return sparse.csr_matrix(
-        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape
-    )
-
-
 def gram_blocks(
     matrix: sparse.csr_matrix, block: int = GRAM_BLOCK
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bot.recommend.blend import BlendedRecommender, BlendSettings, recent_popularity
-from bot.recommend.sparse_ops import top_k_per_row
+from bot.recommend.sparse_ops import top_k_indices
 
 COAT, SCARF, SERUM, CREAM, TEE = range(5)
 
@@ -53,7 +53,10 @@ def test_popularity_counts_distinct_recent_buyers():
     assert popularity.tolist() == [0.5, 1.0]
 
 
-def test_top_k_per_row_keeps_the_largest_values():
-    matrix = np.array([[0, 3, 1, 2], [5, 0, 0, 4]])
-    kept = top_k_per_row(matrix, 2).toarray()
-    assert kept.tolist() == [[0, 3, 0, 2], [5, 0, 0, 4]]
+def test_top_k_indices_keep_each_rows_largest_values():
+    rows = np.array([0, 0, 0, 1, 1])
+    cols = np.array([1, 2, 3, 0, 3])
+    values = np.array([3.0, 1.0, 2.0, 5.0, 4.0])
+    kept = sorted(top_k_indices(rows, cols, values, 2).tolist())
+    assert [(rows[i], cols[i]) for i in kept] == [(0, 1), (0, 3), (1, 0), (1, 3)]
+    assert top_k_indices(rows[:0], cols[:0], values[:0], 2).tolist() == []
