@@ -442,7 +442,7 @@ def care_plan(as_of) -> None:
     services = bootstrap.services()
     upgrade(services.database_url)
     day = as_of.date() if as_of else _today()
-    with tqdm_bar(None, "customers") as bar:
+    with tqdm_bar(None, "customers planned") as bar:
         run = plan_care(
             services.engine,
             services.knowledge,

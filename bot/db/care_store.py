@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
@@ -12,8 +11,6 @@ from sqlalchemy.engine import Connection
 
 from bot.db import tables as t
 from bot.timeutil import local_date, local_to_utc
-
-CUSTOMER_BATCH = 5_000
 
 
 class CareStore:
@@ -33,15 +30,22 @@ class CareStore:
         )
         return {sid: (name, managers.get(sid, "店长")) for sid, name in names.items()}
 
-    def customers(self, as_of: dt.date) -> Iterator[dict]:
-        """Every customer with her latest snapshot on or before `as_of`, in batches."""
-        snap = t.segment_snapshots
-        latest = (
-            select(snap.c.customer_id, func.max(snap.c.as_of).label("as_of"))
-            .where(snap.c.as_of <= as_of)
-            .group_by(snap.c.customer_id)
-            .subquery()
+    def customer_ids(self) -> list[int]:
+        return (
+            self._c.execute(select(t.customers.c.id).order_by(t.customers.c.id))
+            .scalars()
+            .all()
         )
+
+    def customers(self, as_of: dt.date, first_id: int, last_id: int) -> list[dict]:
+        """Customers with ids in [first_id, last_id], each with her snapshot of the
+        latest segmentation run on or before `as_of` (none before the first run)."""
+        snap = t.segment_snapshots
+        run = self._c.execute(
+            select(func.max(t.segment_runs.c.as_of)).where(
+                t.segment_runs.c.as_of <= as_of
+            )
+        ).scalar_one_or_none()
         c = t.customers
         query = (
             select(
@@ -57,22 +61,23 @@ class CareStore:
                 snap.c.strategy,
                 snap.c.details,
                 snap.c.recency_days,
-                latest.c.as_of.label("snapshot_as_of"),
+                snap.c.as_of.label("snapshot_as_of"),
             )
-            .outerjoin(latest, latest.c.customer_id == c.c.id)
-            .outerjoin(
-                snap,
-                and_(snap.c.customer_id == c.c.id, snap.c.as_of == latest.c.as_of),
-            )
+            .outerjoin(snap, and_(snap.c.customer_id == c.c.id, snap.c.as_of == run))
+            .where(c.c.id >= first_id, c.c.id <= last_id)
             .order_by(c.c.id)
         )
-        for row in self._c.execute(query).yield_per(CUSTOMER_BATCH):
-            yield dict(row._mapping)
+        return [dict(row._mapping) for row in self._c.execute(query)]
 
     def lines_between(
-        self, first: dt.date, last: dt.date, consumable_only: bool = False
+        self,
+        first: dt.date,
+        last: dt.date,
+        customers: tuple[int, int],
+        consumable_only: bool = False,
     ) -> list[dict]:
-        """Order lines of local days `first`..`last` with product, store and clerk."""
+        """Order lines of local days `first`..`last` of the customers with ids in
+        the range `customers`, with product, store and clerk."""
         start = local_to_utc(dt.datetime.combine(first, dt.time()), self._tz)
         end = local_to_utc(
             dt.datetime.combine(last + dt.timedelta(days=1), dt.time()), self._tz
@@ -98,7 +103,12 @@ class CareStore:
                 .outerjoin(t.stores, t.stores.c.id == o.c.store_id)
                 .outerjoin(t.staff, t.staff.c.id == o.c.staff_id)
             )
-            .where(o.c.ordered_at >= start, o.c.ordered_at < end)
+            .where(
+                o.c.customer_id >= customers[0],
+                o.c.customer_id <= customers[1],
+                o.c.ordered_at >= start,
+                o.c.ordered_at < end,
+            )
         )
         if consumable_only:
             query = query.where(p.c.consumable.is_(True))
@@ -119,11 +129,18 @@ class CareStore:
         )
         return {category: day for category, day in rows if day}
 
-    def existing_keys(self) -> frozenset[str]:
-        keys = self._c.execute(select(t.care_outbox.c.idempotency_key)).scalars()
+    def existing_keys(self, customers: tuple[int, int]) -> frozenset[str]:
+        box = t.care_outbox
+        keys = self._c.execute(
+            select(box.c.idempotency_key).where(
+                box.c.customer_id >= customers[0], box.c.customer_id <= customers[1]
+            )
+        ).scalars()
         return frozenset(keys)
 
-    def marketing_in_week(self, as_of: dt.date) -> dict[int, int]:
+    def marketing_in_week(
+        self, as_of: dt.date, customers: tuple[int, int]
+    ) -> dict[int, int]:
         """Marketing messages per customer scheduled in the 7 local days to `as_of`."""
         midnight = dt.datetime.combine(as_of, dt.time())
         first = local_to_utc(midnight - dt.timedelta(days=6), self._tz)
@@ -133,6 +150,8 @@ class CareStore:
             select(box.c.customer_id, func.count())
             .where(
                 box.c.is_marketing.is_(True),
+                box.c.customer_id >= customers[0],
+                box.c.customer_id <= customers[1],
                 box.c.scheduled_at >= first,
                 box.c.scheduled_at < last,
             )

@@ -18,6 +18,7 @@ from bot.knowledge.schema import CareRules
 from bot.timeutil import local_to_utc, utcnow
 
 CONSUMABLE_HISTORY_DAYS = 400
+CUSTOMER_BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -35,62 +36,80 @@ def plan_care(
     as_of: dt.date,
     clock: Callable[[], dt.datetime] = utcnow,
     progress: Callable[[int], None] = lambda n: None,
+    batch_size: int = CUSTOMER_BATCH,
 ) -> PlanRun:
     """Plan every message due on `as_of` into the outbox, in one transaction;
-    running it again for the same day adds nothing."""
+    running it again for the same day adds nothing. Customers are planned in
+    batches of ids, each with only its own purchases and outbox rows in memory."""
     started = time.perf_counter()
     rules = knowledge.care
+    report, added = PlanReport(), 0
     with engine.begin() as connection:
         store = CareStore(connection, tz)
-        data = _plan_input(store, knowledge, as_of, progress)
-        messages, report = plan(data, rules)
-        now = clock()
-        rows = [
-            {
-                "idempotency_key": m.key,
-                "customer_id": m.customer_id,
-                "trigger": m.trigger,
-                "is_marketing": m.is_marketing,
-                "holdout": m.holdout,
-                "body": m.body,
-                "scheduled_at": local_to_utc(m.scheduled_at, tz),
-                "status": "holdout" if m.holdout else "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for m in messages
-        ]
-        added = store.add_messages(rows)
+        inputs = _Inputs(store, knowledge, as_of)
+        ids = store.customer_ids()
+        for start in range(0, len(ids), batch_size):
+            chunk = (ids[start], ids[min(start + batch_size, len(ids)) - 1])
+            messages, part = plan(inputs.for_customers(chunk), rules)
+            for name in ("planned", "holdout", "no_consent", "capped", "already"):
+                getattr(report, name).update(getattr(part, name))
+            added += store.add_messages(_rows(messages, tz, clock()))
+            progress(min(batch_size, len(ids) - start))
     return PlanRun(as_of, report, added, time.perf_counter() - started)
 
 
-def _plan_input(store: CareStore, knowledge: Knowledge, as_of, progress) -> PlanInput:
-    rules = knowledge.care
-    contacts = store.store_contacts()
-    offers = {s.key: s.offer for s in knowledge.playbook.strategies}
-    recipients = {}
-    for row in store.customers(as_of):
-        recipients[row["id"]] = _recipient(row, contacts, offers)
-        if len(recipients) % 10_000 == 0:
-            progress(10_000)
-    longest = max(
-        [rules.triggers.thank_you.after_days]
-        + [tip.after_days for tip in rules.triggers.care_tip.tips]
-    )
-    first = as_of - dt.timedelta(days=longest + rules.lookback_days)
-    lines = [_line(r) for r in store.lines_between(first, as_of)]
-    history_from = as_of - dt.timedelta(days=CONSUMABLE_HISTORY_DAYS)
-    history = [_line(r) for r in store.lines_between(history_from, as_of, True)]
-    week = store.marketing_in_week(as_of)
-    return PlanInput(
-        as_of,
-        recipients,
-        lines,
-        history,
-        store.launches(as_of),
-        store.existing_keys(),
-        week,
-    )
+def _rows(messages, tz: ZoneInfo, now: dt.datetime) -> list[dict]:
+    return [
+        {
+            "idempotency_key": m.key,
+            "customer_id": m.customer_id,
+            "trigger": m.trigger,
+            "is_marketing": m.is_marketing,
+            "holdout": m.holdout,
+            "body": m.body,
+            "scheduled_at": local_to_utc(m.scheduled_at, tz),
+            "status": "holdout" if m.holdout else "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+
+
+class _Inputs:
+    """What the planner needs, read per batch of customers."""
+
+    def __init__(self, store: CareStore, knowledge: Knowledge, as_of: dt.date) -> None:
+        rules = knowledge.care
+        self._store = store
+        self._as_of = as_of
+        self._contacts = store.store_contacts()
+        self._offers = {s.key: s.offer for s in knowledge.playbook.strategies}
+        self._launches = store.launches(as_of)
+        longest = max(
+            [rules.triggers.thank_you.after_days]
+            + [tip.after_days for tip in rules.triggers.care_tip.tips]
+        )
+        self._lines_from = as_of - dt.timedelta(days=longest + rules.lookback_days)
+        self._history_from = as_of - dt.timedelta(days=CONSUMABLE_HISTORY_DAYS)
+
+    def for_customers(self, ids: tuple[int, int]) -> PlanInput:
+        store, as_of = self._store, self._as_of
+        recipients = {
+            row["id"]: _recipient(row, self._contacts, self._offers)
+            for row in store.customers(as_of, *ids)
+        }
+        lines = store.lines_between(self._lines_from, as_of, ids)
+        history = store.lines_between(self._history_from, as_of, ids, True)
+        return PlanInput(
+            as_of,
+            recipients,
+            [_line(r) for r in lines],
+            [_line(r) for r in history],
+            self._launches,
+            store.existing_keys(ids),
+            store.marketing_in_week(as_of, ids),
+        )
 
 
 def _recipient(row: dict, contacts, offers) -> Recipient:

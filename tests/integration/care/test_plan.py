@@ -84,3 +84,39 @@ def test_a_customer_who_opted_out_of_everything_gets_nothing(care_db, knowledge)
     assert run.added == 0 and sum(run.report.no_consent.values()) > 0
     with care_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM care_outbox")).scalar_one() == 0
+
+
+def test_planning_in_small_batches_plans_exactly_the_same(tmp_path, knowledge):
+    from bot.demo.generator import generate
+    from bot.services.segmentation import run_segmentation
+
+    outboxes = []
+    for batch_size in (7, 50_000):
+        _, engine = migrated_sqlite(tmp_path / f"batch-{batch_size}.db")
+        generate(engine, knowledge, demo_config(customers=120), progress=False)
+        run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
+        for day in (DEMO_AS_OF, DEMO_AS_OF + dt.timedelta(days=1)):
+            plan_care(
+                engine,
+                knowledge,
+                SHANGHAI,
+                day,
+                clock=lambda: NOON,
+                batch_size=batch_size,
+            )
+        with engine.connect() as conn:
+            outboxes.append(
+                set(
+                    conn.execute(
+                        select(
+                            t.care_outbox.c.idempotency_key,
+                            t.care_outbox.c.body,
+                            t.care_outbox.c.status,
+                            t.care_outbox.c.scheduled_at,
+                        )
+                    ).all()
+                )
+            )
+        engine.dispose()
+    small, whole = outboxes
+    assert len(whole) > 50 and small == whole
