@@ -20,6 +20,7 @@ from bot.customers.masking import mask_name
 from bot.db import tables as t
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
+from bot.services.common import audit, require_customer
 from bot.services.customers import Actor
 from bot.timeutil import local_date, local_to_utc, utcnow
 
@@ -85,7 +86,7 @@ class CareDesk:
         box = t.care_outbox
         until = self._clock() + dt.timedelta(days=UPCOMING_DAYS)
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             rows = uow.connection.execute(
                 select(box.c.scheduled_at, box.c.trigger, box.c.status, box.c.body)
                 .where(
@@ -95,7 +96,7 @@ class CareDesk:
                 )
                 .order_by(box.c.scheduled_at)
             ).all()
-            self._audit(uow, actor, "care_followups", customer_id)
+            audit(uow, self._clock(), actor, "care_followups", customer_id)
             uow.commit()
         items = tuple(
             Followup(local_date(at, self._tz), trigger, status, body)
@@ -114,7 +115,7 @@ class CareDesk:
         when = send_time(day, rules)
         digest = hashlib.sha256(request.encode()).hexdigest()[:12]
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             gender = uow.connection.execute(
                 select(t.customers.c.gender).where(t.customers.c.id == customer_id)
             ).scalar_one()
@@ -144,7 +145,14 @@ class CareDesk:
                     created_at=self._clock(),
                 )
             )
-            self._audit(uow, actor, "care_schedule", customer_id, {"day": str(day)})
+            audit(
+                uow,
+                self._clock(),
+                actor,
+                "care_schedule",
+                customer_id,
+                {"day": str(day)},
+            )
             uow.commit()
         return mask_name(row.name), when, for_clerk
 
@@ -154,14 +162,14 @@ class CareDesk:
         tips = self._knowledge.care.triggers.care_tip.tips
         lines, p = t.order_lines, t.products
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             bought = uow.connection.execute(
                 select(p.c.name, p.c.subcategory)
                 .select_from(lines.join(t.orders).join(p))
                 .where(t.orders.c.customer_id == customer_id)
                 .order_by(t.orders.c.ordered_at.desc())
             ).all()
-            self._audit(uow, actor, "care_tips", customer_id)
+            audit(uow, self._clock(), actor, "care_tips", customer_id)
             uow.commit()
         found: list[tuple[str, str]] = []
         seen: set[int] = set()
@@ -189,7 +197,7 @@ class CareDesk:
             values["service_consent"] = False
         box = t.care_outbox
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             uow.connection.execute(
                 update(t.customers)
                 .where(t.customers.c.id == customer_id)
@@ -207,25 +215,9 @@ class CareDesk:
                 "scope": "all" if everything else "marketing",
                 "cancelled": cancelled,
             }
-            self._audit(uow, actor, "unsubscribe", customer_id, detail)
+            audit(uow, self._clock(), actor, "unsubscribe", customer_id, detail)
             uow.commit()
         return mask_name(row.name)
-
-    def _require(self, uow: UnitOfWork, customer_id: int):
-        row = uow.customers.get(customer_id)
-        if row is None:
-            raise LookupError(f"no customer {customer_id}")
-        return row
-
-    def _audit(self, uow, actor: Actor, action: str, customer_id: int, detail=None):
-        uow.audit.record(
-            at=self._clock(),
-            actor=actor.label(),
-            channel=actor.channel,
-            action=action,
-            customer_id=customer_id,
-            detail=detail,
-        )
 
 
 def _topic(request: str) -> str:

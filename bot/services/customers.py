@@ -26,6 +26,7 @@ from bot.db.repositories import CustomerRepository, OrderView, PreferenceRow
 from bot.db.segment_store import SegmentStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
+from bot.services.common import audit, require_customer
 from bot.timeutil import local_date, utcnow
 
 logger = logging.getLogger(__name__)
@@ -96,20 +97,30 @@ class CustomerService:
             try:
                 identifier = to_identifier(kind, text)
             except IdentifierError as error:
-                self._audit(uow, actor, "lookup", None, {"result": error.code})
+                audit(uow, self._clock(), actor, "lookup", None, {"result": error.code})
                 uow.commit()
                 raise
             customer_id = uow.customers.find_id(identifier.kind, identifier.value)
             detail = {"by": identifier.kind, "value": _masked(identifier)}
             if customer_id is None:
-                self._audit(
-                    uow, actor, "lookup", None, {**detail, "result": "not_found"}
+                audit(
+                    uow,
+                    self._clock(),
+                    actor,
+                    "lookup",
+                    None,
+                    {**detail, "result": "not_found"},
                 )
                 uow.commit()
                 raise CustomerNotFound(identifier)
             card = self._card(uow.customers, customer_id)
-            self._audit(
-                uow, actor, "lookup", customer_id, {**detail, "result": "found"}
+            audit(
+                uow,
+                self._clock(),
+                actor,
+                "lookup",
+                customer_id,
+                {**detail, "result": "found"},
             )
             uow.commit()
             return card
@@ -117,21 +128,21 @@ class CustomerService:
     def card(self, customer_id: int, actor: Actor) -> CustomerCard:
         with UnitOfWork(self._engine) as uow:
             card = self._card(uow.customers, customer_id)
-            self._audit(uow, actor, "segment", customer_id)
+            audit(uow, self._clock(), actor, "segment", customer_id)
             uow.commit()
             return card
 
     def insight(self, customer_id: int, actor: Actor, action: str) -> InsightView:
         """Segment, preferences or strategy (`action`) from the latest snapshot."""
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow.customers, customer_id)
+            row = require_customer(uow.customers, customer_id)
             view = InsightView(
                 masked_name=mask_name(row.name),
                 snapshot=SegmentStore(uow.connection).latest_for(customer_id),
                 noted=tuple(uow.customers.preferences(customer_id)),
                 price_band_fen=_price_band(uow.customers.unit_prices(customer_id)),
             )
-            self._audit(uow, actor, action, customer_id)
+            audit(uow, self._clock(), actor, action, customer_id)
             uow.commit()
             return view
 
@@ -140,13 +151,14 @@ class CustomerService:
     ) -> NotedView:
         """Keep what a clerk noted (likes, dislikes, sizes, free notes); audited."""
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow.customers, customer_id)
+            row = require_customer(uow.customers, customer_id)
             for note in notes:
                 uow.customers.add_preference(
                     customer_id, note.kind, note.value, self._clock(), actor.label()
                 )
-            self._audit(
+            audit(
                 uow,
+                self._clock(),
                 actor,
                 "note_preference",
                 customer_id,
@@ -157,18 +169,18 @@ class CustomerService:
 
     def history(self, customer_id: int, actor: Actor, limit: int = 5) -> HistoryView:
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow.customers, customer_id)
+            row = require_customer(uow.customers, customer_id)
             view = HistoryView(
                 masked_name=mask_name(row.name),
                 order_count=uow.customers.totals(customer_id).order_count,
                 orders=tuple(uow.customers.recent_orders(customer_id, limit)),
             )
-            self._audit(uow, actor, "history", customer_id)
+            audit(uow, self._clock(), actor, "history", customer_id)
             uow.commit()
             return view
 
     def _card(self, repo: CustomerRepository, customer_id: int) -> CustomerCard:
-        row = self._require(repo, customer_id)
+        row = require_customer(repo, customer_id)
         totals = repo.totals(customer_id)
         top = self._knowledge.segments.top_categories
         facts = CustomerFacts(
@@ -207,24 +219,8 @@ class CustomerService:
         ]
         return build_scale(recency, [r[1] for r in rows], [r[2] for r in rows])
 
-    def _require(self, repo: CustomerRepository, customer_id: int):
-        row = repo.get(customer_id)
-        if row is None:
-            raise LookupError(f"customer {customer_id} does not exist")
-        return row
-
     def _today(self) -> dt.date:
         return local_date(self._clock(), self._tz)
-
-    def _audit(self, uow, actor: Actor, action, customer_id, detail=None) -> None:
-        uow.audit.record(
-            actor=actor.label(),
-            action=action,
-            channel=actor.channel,
-            customer_id=customer_id,
-            detail=detail,
-            at=self._clock(),
-        )
 
 
 class _ScaleCache:

@@ -37,6 +37,7 @@ from bot.recommend.engine import (
 )
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
+from bot.services.common import audit, require_customer
 from bot.services.customers import Actor
 from bot.timeutil import local_date, local_to_utc, utcnow
 
@@ -65,10 +66,6 @@ class Outcome:
     masked_name: str
     status: str
     items: tuple[LoggedSuggestion, ...] = ()
-
-
-class UnknownCustomer(LookupError):
-    pass
 
 
 def settings_of(knowledge: Knowledge) -> BlendSettings:
@@ -188,7 +185,7 @@ class RecommendationService:
         index = self.index(today)
         catalog, model = index.catalog, index.model
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             store = RecommendationStore(uow.connection)
             snapshot = SegmentStore(uow.connection).latest_for(customer_id)
             shopper = self._shopper(store, customer_id, snapshot)
@@ -214,14 +211,7 @@ class RecommendationService:
                 )
             )
             detail = {"kind": kind, "shown": [p.sku for p in picks]}
-            uow.audit.record(
-                at=self._clock(),
-                actor=actor.label(),
-                channel=actor.channel,
-                action="recommend",
-                customer_id=customer_id,
-                detail=detail,
-            )
+            audit(uow, self._clock(), actor, "recommend", customer_id, detail)
             uow.commit()
         return RecommendationView(
             mask_name(row.name), kind, tuple(picks), anchor.name if anchor else None
@@ -230,11 +220,11 @@ class RecommendationService:
     def last_answer(self, customer_id: int, actor: Actor) -> LastAnswer:
         """What was suggested to her last (within a week), with the reasons."""
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             items = RecommendationStore(uow.connection).last_batch(
                 customer_id, self._clock() - OUTCOME_WINDOW
             )
-            self._audit(uow, actor, "recommend_why", customer_id)
+            audit(uow, self._clock(), actor, "recommend_why", customer_id)
             uow.commit()
         return LastAnswer(mask_name(row.name), tuple(items))
 
@@ -287,7 +277,7 @@ class RecommendationService:
 
     def _outcome(self, customer_id, actor, product, outcome, all_if_none=False):
         with UnitOfWork(self._engine) as uow:
-            row = self._require(uow, customer_id)
+            row = require_customer(uow.customers, customer_id)
             store = RecommendationStore(uow.connection)
             shown = store.last_batch(customer_id, self._clock() - OUTCOME_WINDOW)
             masked = mask_name(row.name)
@@ -299,7 +289,7 @@ class RecommendationService:
                 return Outcome(masked, "ask_which", tuple(chosen or shown))
             targets = chosen or (shown if all_if_none else [])
             store.set_outcome([s.id for s in targets], outcome, self._clock())
-            self._audit(uow, actor, f"recommend_{outcome}", customer_id)
+            audit(uow, self._clock(), actor, f"recommend_{outcome}", customer_id)
             uow.commit()
             return Outcome(masked, "recorded", tuple(targets))
 
@@ -351,22 +341,6 @@ class RecommendationService:
             | {p.subcategory for p in catalog}
             | {p.brand for p in catalog}
             | {p.color for p in catalog if p.color}
-        )
-
-    def _require(self, uow: UnitOfWork, customer_id: int):
-        row = uow.customers.get(customer_id)
-        if row is None:
-            raise UnknownCustomer(customer_id)
-        return row
-
-    def _audit(self, uow, actor: Actor, action: str, customer_id: int) -> None:
-        uow.audit.record(
-            at=self._clock(),
-            actor=actor.label(),
-            channel=actor.channel,
-            action=action,
-            customer_id=customer_id,
-            detail=None,
         )
 
     def _today(self) -> dt.date:
