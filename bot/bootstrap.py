@@ -10,15 +10,18 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from bot import config
 from bot.db.engine import shared_engine
 from bot.knowledge import Knowledge, load_knowledge
-from bot.services.care_desk import CareDesk
 from bot.services.customers import CustomerService
-from bot.services.recommendations import RecommendationService
+
+if TYPE_CHECKING:  # imported on first use: scipy and scikit-learn cost start-up time
+    from bot.services.care_desk import CareDesk
+    from bot.services.recommendations import RecommendationService
 
 
 @dataclass
@@ -46,10 +49,14 @@ class Services:
 
     @cached_property
     def care(self) -> CareDesk:
+        from bot.services.care_desk import CareDesk
+
         return CareDesk(self.engine, self.knowledge, config.business_timezone())
 
     @cached_property
     def recommendations(self) -> RecommendationService:
+        from bot.services.recommendations import RecommendationService
+
         return RecommendationService(
             self.engine,
             self.knowledge,
