@@ -32,6 +32,10 @@ def customer_in_context(tracker: Tracker) -> int | None:
         return None
 
 
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
 def first_identifier(tracker: Tracker) -> tuple[str, str] | None:
     """The first phone or member number in the latest message, in typed order."""
     entities = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import CustomerInContextAction
+from actions.base import CustomerInContextAction, latest_text
 from actions.names import ASK_CARE_TIPS, ASK_FOLLOWUPS, SCHEDULE_CARE, UNSUBSCRIBE
 from actions.recommend import named_item
 from bot.care.when import parse_day
@@ -13,10 +13,6 @@ from bot.services.customers import Actor
 from bot.timeutil import local_date
 
 EVERYTHING = ("全部", "所有", "什么都不要", "任何消息")
-
-
-def _text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
 
 
 class ActionAskFollowups(CustomerInContextAction):
@@ -56,12 +52,12 @@ class ActionScheduleCare(CustomerInContextAction):
     ) -> None:
         desk = self.services().care
         today = local_date(desk.now(), desk.tz)
-        day = parse_day(_text(tracker), today)
+        day = parse_day(latest_text(tracker), today)
         if day is None:
             dispatcher.utter_message(response="say_ask_care_day")
             return
         name, when, for_clerk = await self.call(
-            desk.schedule, customer_id, actor, day, _text(tracker)
+            desk.schedule, customer_id, actor, day, latest_text(tracker)
         )
         dispatcher.utter_message(
             response="say_task_scheduled" if for_clerk else "say_care_scheduled",
@@ -103,7 +99,7 @@ class ActionUnsubscribe(CustomerInContextAction):
         actor: Actor,
         tracker: Tracker,
     ) -> None:
-        everything = any(word in _text(tracker) for word in EVERYTHING)
+        everything = any(word in latest_text(tracker) for word in EVERYTHING)
         name = await self.call(
             self.services().care.unsubscribe, customer_id, actor, everything
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import CustomerInContextAction
+from actions.base import CustomerInContextAction, latest_text
 from actions.names import (
     CUSTOMER_HISTORY,
     CUSTOMER_PREFERENCES,
@@ -126,7 +126,7 @@ class ActionNotePreference(CustomerInContextAction):
             for e in message.get("entities", [])
             if e.get("entity") in NOTE_ENTITIES and e.get("value")
         ]
-        notes = notes_from(message.get("text") or "", entities)
+        notes = notes_from(latest_text(tracker), entities)
         customers = self.services().customers
         view = await self.call(customers.note_preferences, customer_id, actor, notes)
         dispatcher.utter_message(

@@ -14,6 +14,10 @@ def local_date(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.date:
     return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).date()
 
 
+def local_time(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.time:
+    return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).time()
+
+
 def local_to_utc(local_naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     aware = local_naive.replace(tzinfo=tz)
     return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)

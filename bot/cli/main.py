@@ -12,6 +12,9 @@ import click
 
 from bot import bootstrap, config
 from bot.customers.present import card_fields
+from bot.services.customers import Actor
+
+CLI_ACTOR = Actor(sender_id="cli", channel="cli")
 
 
 @click.group()
@@ -378,18 +381,12 @@ def recommend(number: str, kind: str, product: str | None, as_json: bool) -> Non
     """What the bot would suggest for a customer (phone or member number)."""
     import json
 
-    from bot.customers.identifiers import IdentifierError
     from bot.recommend.present import suggestion_lines
-    from bot.services.customers import Actor, CustomerNotFound
 
-    services = bootstrap.services()
-    actor = Actor(sender_id="cli", channel="cli")
-    kind_of = "member_no" if number[:1].upper() == "M" else "phone"
-    try:
-        card = services.customers.lookup(kind_of, number, actor)
-    except (IdentifierError, CustomerNotFound) as error:
-        raise click.ClickException(str(error)) from error
-    view = services.recommendations.recommend(card.customer_id, kind, actor, product)
+    card = _card_of(number)
+    view = bootstrap.services().recommendations.recommend(
+        card.customer_id, kind, CLI_ACTOR, product
+    )
     if as_json:
         items = [s.__dict__ for s in view.suggestions]
         click.echo(
@@ -559,18 +556,7 @@ def validate_data() -> None:
 @click.argument("number")
 def lookup(number: str) -> None:
     """Print the customer card for a phone or member number (audited as 'cli')."""
-    from bot.customers.identifiers import IdentifierError
-    from bot.services.customers import Actor, CustomerNotFound
-
-    kind = "member_no" if number.strip().upper().startswith("M") else "phone"
-    try:
-        card = bootstrap.services().customers.lookup(kind, number, Actor("cli", "cli"))
-    except IdentifierError as error:
-        raise click.ClickException(
-            f"not a valid {kind}: {number} ({error.code})"
-        ) from error
-    except CustomerNotFound as error:
-        raise click.ClickException(str(error)) from error
+    card = _card_of(number)
     for key, value in card_fields(card).items():
         click.echo(f"{key}: {value}")
 
@@ -623,6 +609,23 @@ def run(model: Path, port: int, action_port: int) -> None:
             signal.signal(signum, signal.SIG_IGN)
         rasa.stop()
         actions.stop()
+
+
+def _card_of(number: str):
+    """The card of the customer with this phone or member number (audited as the
+    command line), or a clear error."""
+    from bot.customers.identifiers import IdentifierError
+    from bot.services.customers import CustomerNotFound
+
+    kind = "member_no" if number.strip().upper().startswith("M") else "phone"
+    try:
+        return bootstrap.services().customers.lookup(kind, number, CLI_ACTOR)
+    except IdentifierError as error:
+        raise click.ClickException(
+            f"not a valid {kind}: {number} ({error.code})"
+        ) from error
+    except CustomerNotFound as error:
+        raise click.ClickException(str(error)) from error
 
 
 def tqdm_bar(total: int, label: str):

@@ -76,6 +76,10 @@ class Catalog:
             dtype=np.int64,
         )
 
+    def knows(self, name: str) -> bool:
+        """Is `name` a category, subcategory, brand or colour of the catalogue?"""
+        return bool(name) and name in self.codes
+
     def code_list(self, names: Iterable[str]) -> list[int]:
         return [self.codes[name] for name in names if name in self.codes]
 

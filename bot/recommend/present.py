@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.customers.present import yuan
 from bot.recommend.engine import Suggestion
-
-
-def yuan(fen: int) -> str:
-    return f"{fen / 100:.0f}" if fen % 100 == 0 else f"{fen / 100:.2f}"
 
 
 def suggestion_lines(suggestions: Sequence[Suggestion]) -> list[str]:
     return [
-        f"{n}. {s.name}（¥{yuan(s.price_fen)}）：{s.reason}"
+        f"{n}. {s.name}（{yuan(s.price_fen)}）：{s.reason}"
         for n, s in enumerate(suggestions, start=1)
     ]

@@ -15,7 +15,7 @@ from bot.care.planner import Line, PlanInput, PlanReport, Recipient, plan
 from bot.db.care_store import CareStore, Outbox
 from bot.knowledge import Knowledge
 from bot.knowledge.schema import CareRules
-from bot.timeutil import local_to_utc, utcnow
+from bot.timeutil import local_time, local_to_utc, utcnow
 
 CONSUMABLE_HISTORY_DAYS = 400
 CUSTOMER_BATCH = 50_000
@@ -218,7 +218,3 @@ def _retry_at(attempts: int, settings, now: dt.datetime) -> dt.datetime | None:
     if attempts >= settings.max_attempts:
         return None
     return now + dt.timedelta(seconds=settings.backoff_seconds * 2 ** (attempts - 1))
-
-
-def local_time(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.time:
-    return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).time()

@@ -240,7 +240,7 @@ class RecommendationService:
         """She does not want the last suggestions; `about` (a category, brand or
         subcategory named) is also kept as a dislike, so it is not offered again."""
         outcome = self._outcome(customer_id, actor, about, "declined", all_if_none=True)
-        if about and about in self._dislikable():
+        if about and self.catalog(self._today()).knows(about):
             with UnitOfWork(self._engine) as uow:
                 uow.customers.add_preference(
                     customer_id, "dislike", about, self._clock(), actor.label()
@@ -333,15 +333,6 @@ class RecommendationService:
             }
             for rank, p in enumerate(picks, start=1)
         ]
-
-    def _dislikable(self) -> set[str]:
-        catalog = self._knowledge.catalog
-        return (
-            {p.category for p in catalog}
-            | {p.subcategory for p in catalog}
-            | {p.brand for p in catalog}
-            | {p.color for p in catalog if p.color}
-        )
 
     def _today(self) -> dt.date:
         return local_date(self._clock(), self._tz)
