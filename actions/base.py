@@ -12,9 +12,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.names import CUSTOMER_SLOT, IDENTIFIER_ENTITIES
 from bot import bootstrap
+from bot.identity.senders import CUSTOMER_CHANNELS, openid_of
 from bot.services.customers import Actor
 
 logger = logging.getLogger(__name__)
+
+
+def from_customer(tracker: Tracker) -> bool:
+    """The conversation is with a customer (WeChat), not a clerk. The channel name
+    is set by the Rasa server from the channel class, never by the sender."""
+    return tracker.get_latest_input_channel() in CUSTOMER_CHANNELS
 
 
 def actor_of(tracker: Tracker) -> Actor:
@@ -49,10 +56,23 @@ def first_identifier(tracker: Tracker) -> tuple[str, str] | None:
     return first["entity"], str(first["value"])
 
 
+async def bound_customer(action: ServiceAction, tracker: Tracker) -> int | None:
+    """The member this WeChat user proved to be, if any."""
+    openid = openid_of(tracker.sender_id)
+    if openid is None:
+        return None
+    return await action.call(action.services().identity.bound_customer, openid)
+
+
 class ServiceAction(Action, ABC):
-    """Runs `act`; a failure below is logged and answered politely, never leaked."""
+    """Runs `act`; a failure below is logged and answered politely, never leaked.
+
+    Actions are for clerks unless `for_customers`: a customer asking a clerk's
+    question (her segment, the shop's strategy for her) gets a polite refusal.
+    """
 
     services = staticmethod(bootstrap.services)
+    for_customers = False
 
     @abstractmethod
     def name(self) -> str:
@@ -61,6 +81,9 @@ class ServiceAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if from_customer(tracker) and not self.for_customers:
+            dispatcher.utter_message(response="say_staff_only")
+            return []
         try:
             return await self.act(dispatcher, tracker)
         except Exception:
@@ -78,15 +101,38 @@ class ServiceAction(Action, ABC):
 
 
 class CustomerInContextAction(ServiceAction):
-    """An answer about the customer the conversation is about; asks for one if none."""
+    """An answer about the customer the conversation is about: for a clerk the one
+    looked up, for a customer herself (her verified WeChat binding, nothing typed)."""
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
-        customer_id = customer_in_context(tracker)
+        if from_customer(tracker):
+            customer_id = await self.verified_customer(dispatcher, tracker)
+            if customer_id is None:
+                return []
+        else:
+            customer_id = customer_in_context(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="say_no_customer_in_context")
             return []
         await self.answer(dispatcher, customer_id, actor_of(tracker), tracker)
         return []
+
+    async def verified_customer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> int | None:
+        """Her own customer id, or None after telling her why not (not verified yet,
+        or she named someone else's phone or member number)."""
+        customer_id = await bound_customer(self, tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="say_please_verify")
+            return None
+        named = first_identifier(tracker)
+        if named is not None and not await self.call(
+            self.services().identity.owns, customer_id, *named
+        ):
+            dispatcher.utter_message(response="say_only_own_data")
+            return None
+        return customer_id
 
     @abstractmethod
     async def answer(

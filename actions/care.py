@@ -67,6 +67,8 @@ class ActionScheduleCare(CustomerInContextAction):
 
 
 class ActionAskCareTips(CustomerInContextAction):
+    for_customers = True
+
     def name(self) -> str:
         return ASK_CARE_TIPS
 
@@ -89,6 +91,8 @@ class ActionAskCareTips(CustomerInContextAction):
 
 
 class ActionUnsubscribe(CustomerInContextAction):
+    for_customers = True
+
     def name(self) -> str:
         return UNSUBSCRIBE
 

@@ -91,6 +91,8 @@ class ActionCustomerStrategy(CustomerInContextAction):
 
 
 class ActionCustomerHistory(CustomerInContextAction):
+    for_customers = True
+
     def name(self) -> str:
         return CUSTOMER_HISTORY
 

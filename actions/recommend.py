@@ -9,7 +9,9 @@ from actions.base import (
     CustomerInContextAction,
     ServiceAction,
     actor_of,
+    bound_customer,
     customer_in_context,
+    from_customer,
 )
 from actions.names import (
     EXPLAIN_RECOMMENDATIONS,
@@ -22,7 +24,7 @@ from actions.names import (
     RECOMMEND_UPSELL,
     RECORD_PURCHASE,
 )
-from bot.recommend.present import suggestion_lines
+from bot.recommend.present import addressed, suggestion_lines
 from bot.services.customers import Actor
 
 KIND_LABELS = {"personal": "个性化推荐", "cross": "搭配推荐", "up": "升级推荐"}
@@ -43,6 +45,7 @@ def named_item(tracker: Tracker) -> str | None:
 
 class _Recommend(CustomerInContextAction):
     kind = "personal"
+    for_customers = True
 
     async def answer(
         self,
@@ -64,7 +67,9 @@ class _Recommend(CustomerInContextAction):
             response="say_recommendations",
             name=view.masked_name,
             kind=KIND_LABELS[self.kind],
-            lines="\n".join(suggestion_lines(view.suggestions)),
+            lines="\n".join(
+                addressed(suggestion_lines(view.suggestions), from_customer(tracker))
+            ),
         )
 
 
@@ -90,6 +95,8 @@ class ActionRecommendUpsell(_Recommend):
 
 
 class ActionExplainRecommendations(CustomerInContextAction):
+    for_customers = True
+
     def name(self) -> str:
         return EXPLAIN_RECOMMENDATIONS
 
@@ -107,7 +114,10 @@ class ActionExplainRecommendations(CustomerInContextAction):
                 response="say_nothing_recommended", name=last.masked_name
             )
             return
-        lines = [f"{n}. {s.name}：{s.reason}" for n, s in enumerate(last.items, 1)]
+        lines = addressed(
+            [f"{n}. {s.name}：{s.reason}" for n, s in enumerate(last.items, 1)],
+            from_customer(tracker),
+        )
         dispatcher.utter_message(
             response="say_recommendation_reasons",
             name=last.masked_name,
@@ -137,11 +147,16 @@ class ActionHandleDeny(ServiceAction):
     """ "不要" right after suggestions declines them (and a named category, brand
     or product becomes a dislike); anywhere else it is a plain no."""
 
+    for_customers = True
+
     def name(self) -> str:
         return HANDLE_DENY
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
-        customer_id = customer_in_context(tracker)
+        if from_customer(tracker):
+            customer_id = await bound_customer(self, tracker)
+        else:
+            customer_id = customer_in_context(tracker)
         if customer_id is None or not _after_suggestions(tracker):
             dispatcher.utter_message(response="say_deny_ack")
             return []

@@ -21,6 +21,8 @@ from bot.services.customers import CustomerService
 
 if TYPE_CHECKING:  # imported on first use: scipy and scikit-learn cost start-up time
     from bot.services.care_desk import CareDesk
+    from bot.services.handoff import HandoffService
+    from bot.services.identity import IdentityService
     from bot.services.recommendations import RecommendationService
 
 
@@ -52,6 +54,19 @@ class Services:
         from bot.services.care_desk import CareDesk
 
         return CareDesk(self.engine, self.knowledge, config.business_timezone())
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        from bot.channels.code_delivery import code_sender
+        from bot.services.identity import IdentityService
+
+        return IdentityService(self.engine, self.knowledge, code_sender())
+
+    @cached_property
+    def handoff(self) -> HandoffService:
+        from bot.services.handoff import HandoffService
+
+        return HandoffService(self.engine, self.knowledge)
 
     @cached_property
     def recommendations(self) -> RecommendationService:

@@ -12,6 +12,8 @@ import os
 import threading
 from pathlib import Path
 
+from bot.channels.wechat_api import WECHAT_API, wechat_client
+
 
 class DeliveryError(RuntimeError):
     """The channel refused or failed a message; the dispatcher retries later."""
@@ -72,26 +74,9 @@ class WeChatSink:
         secret: str,
         openid_of,
         ledger: Path,
-        api_base: str = "https://api.weixin.qq.com/cgi-bin/",
+        api_base: str = WECHAT_API,
     ) -> None:
-        from wechatpy import WeChatClient
-
-        base = api_base if api_base.endswith("/") else api_base + "/"
-
-        class Client(WeChatClient):
-            API_BASE_URL = base
-
-            def fetch_access_token(self):
-                return self._fetch_access_token(
-                    url=f"{base}token",
-                    params={
-                        "grant_type": "client_credential",
-                        "appid": self.appid,
-                        "secret": self.secret,
-                    },
-                )
-
-        self._client = Client(appid, secret)
+        self._client = wechat_client(appid, secret, api_base)
         self._openid_of = openid_of
         self._ledger = FileSink(ledger)
 

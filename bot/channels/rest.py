@@ -16,6 +16,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import response
 from sanic.request import Request
 
+from bot.identity.senders import reserved
+
 MAX_MESSAGE_CHARS = 1000
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
@@ -27,6 +29,8 @@ def payload_problem(body: Any) -> str | None:
     sender, message = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not SENDER.match(sender):
         return "sender must be 1-64 characters of letters, digits and _ . : @ -"
+    if reserved(sender):
+        return "sender ids starting with wx: belong to the WeChat channel"
     if not isinstance(message, str) or not message.strip():
         return "message must be a non-empty string"
     if len(message) > MAX_MESSAGE_CHARS:

@@ -43,6 +43,16 @@ class CustomerCard:
     rfm: RfmScore | None
 
 
+def next_level(
+    lifetime_spend_fen: int, membership: Membership
+) -> tuple[str, int] | None:
+    """(the next level up, fen still to spend), or None at the top level."""
+    for level in membership.levels:
+        if lifetime_spend_fen < level.min_spend * 100:
+            return level.name, level.min_spend * 100 - lifetime_spend_fen
+    return None
+
+
 def member_level(lifetime_spend_fen: int, membership: Membership) -> str:
     """The highest level whose min_spend (yuan) the lifetime spend reaches."""
     reached = [

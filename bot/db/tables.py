@@ -240,3 +240,61 @@ audit_log = Table(
     Column("channel", String(32), nullable=False),
     Column("detail", JSON),
 )
+
+verification_codes = Table(
+    "verification_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("openid", String(64), nullable=False, index=True),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("phone", String(11), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used_at", DateTime),
+)
+
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("message_key", String(96), nullable=False),
+    Column("openid", String(64), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), index=True),
+    Column("kind", String(16), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    UniqueConstraint("channel", "message_key"),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(128), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("openid", String(64)),
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("store_id", Integer, ForeignKey("stores.id")),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("closed_at", DateTime),
+)
+
+handoff_messages = Table(
+    "handoff_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "handoff_id", Integer, ForeignKey("handoffs.id"), nullable=False, index=True
+    ),
+    Column("author", String(16), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("body", Text, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("delivery", String(16), nullable=False, default="ok"),
+    Column("error", Text),
+)

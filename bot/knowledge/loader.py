@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from bot.knowledge.schema import (
     CareRules,
     Complements,
+    CustomerService,
     Membership,
     Playbook,
     Product,
@@ -36,6 +37,7 @@ class Knowledge:
     playbook: Playbook
     recommend: RecommendRules
     care: CareRules
+    customer_service: CustomerService
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -50,6 +52,9 @@ def load_knowledge(directory: Path) -> Knowledge:
         playbook=_load_yaml(directory / "playbook.yml", Playbook),
         recommend=_load_yaml(directory / "recommend.yml", RecommendRules),
         care=_load_yaml(directory / "care.yml", CareRules),
+        customer_service=_load_yaml(
+            directory / "customer_service.yml", CustomerService
+        ),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")

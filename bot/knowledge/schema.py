@@ -454,3 +454,27 @@ class CareRules(Strict):
                 + ", ".join(marketing)
             )
         return values
+
+
+class Verification(Strict):
+    """How a WeChat user proves she owns the phone number of a member."""
+
+    code_digits: int = Field(ge=4, le=8)
+    code_ttl_minutes: int = Field(ge=1, le=30)
+    max_attempts: int = Field(ge=1, le=10)
+    resend_after_seconds: int = Field(ge=0, le=600)
+    max_codes_per_hour: int = Field(ge=1, le=20)
+
+
+class HandoffRules(Strict):
+    """The human handoff queue: a waiting conversation goes back to the bot after
+    `expire_hours` (WeChat allows customer-service replies for 48 hours)."""
+
+    expire_hours: int = Field(ge=1, le=48)
+
+
+class CustomerService(Strict):
+    verification: Verification
+    handoff: HandoffRules
+    new_arrivals_shown: int = Field(ge=1, le=10)
+    promotions_shown: int = Field(ge=1, le=10)

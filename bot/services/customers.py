@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from bot.customers.card import CustomerCard, CustomerFacts, build_card, with_snapshot
+from bot.customers.card import (
+    CustomerCard,
+    CustomerFacts,
+    build_card,
+    next_level,
+    with_snapshot,
+)
 from bot.customers.identifiers import Identifier, IdentifierError, to_identifier
 from bot.customers.masking import mask_name, mask_phone
 from bot.customers.notes import Note
@@ -61,6 +67,12 @@ class InsightView:
     snapshot: dict | None
     noted: tuple[PreferenceRow, ...] = ()
     price_band_fen: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    card: CustomerCard
+    next_level: tuple[str, int] | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,16 @@ class CustomerService:
             audit(uow, self._clock(), actor, "segment", customer_id)
             uow.commit()
             return card
+
+    def membership(self, customer_id: int, actor: Actor) -> MembershipView:
+        """Her level, spend and what the next level takes."""
+        with UnitOfWork(self._engine) as uow:
+            card = self._card(uow.customers, customer_id)
+            audit(uow, self._clock(), actor, "membership", customer_id)
+            uow.commit()
+        return MembershipView(
+            card, next_level(card.lifetime_spend_fen, self._knowledge.membership)
+        )
 
     def insight(self, customer_id: int, actor: Actor, action: str) -> InsightView:
         """Segment, preferences or strategy (`action`) from the latest snapshot."""

@@ -54,6 +54,15 @@ class RecommendationView:
 
 
 @dataclass(frozen=True)
+class Highlights:
+    """New arrivals or promotions in stock, her favourite categories first."""
+
+    kind: str
+    items: tuple[CatalogItem, ...]
+    personal: bool
+
+
+@dataclass(frozen=True)
 class LastAnswer:
     masked_name: str
     items: tuple[LoggedSuggestion, ...]
@@ -217,6 +226,40 @@ class RecommendationService:
             mask_name(row.name), kind, tuple(picks), anchor.name if anchor else None
         )
 
+    def highlights(
+        self, kind: str, customer_id: int | None, actor: Actor, limit: int
+    ) -> Highlights:
+        """In-stock new arrivals (`kind` "new") or promotions ("promo"); for a known
+        customer her favourite categories come first and her dislikes are left out."""
+        index = self.index(self._today())
+        catalog = index.catalog
+        flags = catalog.is_new if kind == "new" else catalog.is_promo
+        favourite = np.zeros(len(catalog), dtype=bool)
+        if customer_id is not None:
+            with UnitOfWork(self._engine) as uow:
+                require_customer(uow.customers, customer_id)
+                store = RecommendationStore(uow.connection)
+                shopper = self._shopper(
+                    store,
+                    customer_id,
+                    SegmentStore(uow.connection).latest_for(customer_id),
+                )
+                audit(uow, self._clock(), actor, f"highlights_{kind}", customer_id)
+                uow.commit()
+            liked = [catalog.codes[c] for c in shopper.categories if c in catalog.codes]
+            favourite = np.isin(catalog.category, liked)
+            flags = flags & ~np.array(
+                [_disliked(item, shopper.dislikes) for item in catalog.items],
+                dtype=bool,
+            )
+        eligible = np.flatnonzero(flags & catalog.in_stock)
+        order = np.lexsort((-index.popularity[eligible], ~favourite[eligible]))
+        candidates = [catalog.items[i] for i in eligible[order][: limit * 3]]
+        with self._engine.connect() as connection:
+            live = RecommendationStore(connection).in_stock([c.id for c in candidates])
+        chosen = tuple(c for c in candidates if c.id in live)[:limit]
+        return Highlights(kind, chosen, customer_id is not None)
+
     def last_answer(self, customer_id: int, actor: Actor) -> LastAnswer:
         """What was suggested to her last (within a week), with the reasons."""
         with UnitOfWork(self._engine) as uow:
@@ -336,6 +379,12 @@ class RecommendationService:
 
     def _today(self) -> dt.date:
         return local_date(self._clock(), self._tz)
+
+
+def _disliked(item: CatalogItem, dislikes: frozenset[str]) -> bool:
+    return bool(
+        {item.category, item.subcategory, item.brand, item.color or ""} & dislikes
+    )
 
 
 def _item(row: dict, today: dt.date, new_days: int) -> CatalogItem:

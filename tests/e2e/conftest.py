@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
 
+from bot.channels.wechat_simulator import WeChatSimulator
 from bot.config import PROJECT_ROOT
 from bot.runtime.servers import free_port, start_action_server, start_rasa_server
+from tests.wechat_api_fake import APPID, SECRET, FakeWeChatServer
 
 MODEL = PROJECT_ROOT / "models" / "salesbot.tar.gz"
+WECHAT_TOKEN = "e2e-token"
+WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 @dataclass(frozen=True)
 class Bot:
     base_url: str
     database_url: str
+    codes_path: Path
+    wechat_api: FakeWeChatServer
+
+    def wechat(self, encrypted: bool = False) -> WeChatSimulator:
+        """WeChat's side of the channel: plain, or safe mode (AES)."""
+        return WeChatSimulator(
+            f"{self.base_url}/webhooks/wechat/webhook",
+            WECHAT_TOKEN,
+            WECHAT_AES_KEY if encrypted else None,
+            APPID,
+        )
+
+    def last_code(self, phone: str) -> str | None:
+        """The latest verification code sent to `phone` (file code sender)."""
+        if not self.codes_path.exists():
+            return None
+        codes = [
+            json.loads(line)
+            for line in self.codes_path.read_text(encoding="utf-8").splitlines()
+        ]
+        sent = [c["code"] for c in codes if c["phone"] == phone]
+        return sent[-1] if sent else None
 
     @property
     def webhook(self) -> str:
@@ -42,7 +70,14 @@ class Bot:
 
 
 @pytest.fixture(scope="session")
-def bot(demo_db, demo_model_dir, tmp_path_factory) -> Iterator[Bot]:
+def wechat_api() -> Iterator[FakeWeChatServer]:
+    server = FakeWeChatServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bot(demo_db, demo_model_dir, wechat_api, tmp_path_factory) -> Iterator[Bot]:
     if not MODEL.exists():
         pytest.fail(
             f"no trained model at {MODEL}: run `make model` (make test trains it)"
@@ -50,10 +85,17 @@ def bot(demo_db, demo_model_dir, tmp_path_factory) -> Iterator[Bot]:
     url, _ = demo_db
     logs = tmp_path_factory.mktemp("server-logs")
     action_port, rasa_port = free_port(), free_port()
+    codes = logs / "codes.jsonl"
     env = {
         "DATABASE_URL": url,
         "SALESBOT_TZ": "Asia/Shanghai",
         "SALESBOT_MODEL_DIR": str(demo_model_dir),
+        "SALESBOT_CODE_SENDER": f"file:{codes}",
+        "SALESBOT_WECHAT_TOKEN": WECHAT_TOKEN,
+        "SALESBOT_WECHAT_AES_KEY": WECHAT_AES_KEY,
+        "SALESBOT_WECHAT_APPID": APPID,
+        "SALESBOT_WECHAT_SECRET": SECRET,
+        "SALESBOT_WECHAT_API": wechat_api.base,
     }
     actions = start_action_server(action_port, env, logs / "actions.log", PROJECT_ROOT)
     rasa = start_rasa_server(
@@ -68,7 +110,7 @@ def bot(demo_db, demo_model_dir, tmp_path_factory) -> Iterator[Bot]:
     try:
         actions.wait_healthy(180)
         rasa.wait_healthy(300)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", url)
+        yield Bot(f"http://127.0.0.1:{rasa_port}", url, codes, wechat_api)
     finally:
         rasa.stop()
         actions.stop()

@@ -2,10 +2,6 @@
 (token and customer-service message endpoints), over real HTTP on loopback."""
 
 import datetime as dt
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,57 +12,16 @@ from bot.db import tables as t
 from bot.db.care_store import Outbox
 from bot.services.care import dispatch_care
 from tests.conftest import migrated_sqlite
+from tests.wechat_api_fake import FakeWeChat, FakeWeChatServer
 
 NOW = dt.datetime(2026, 11, 20, 4, 0)
 
 
-class FakeWeChat(BaseHTTPRequestHandler):
-    sent: list = []
-    tokens: list = []
-    failures: list = []  # errcodes to answer with, one per request
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        query = parse_qs(urlparse(self.path).query)
-        if urlparse(self.path).path.endswith("/token") and query.get("secret") == ["s"]:
-            self.tokens.append(query["appid"][0])
-            self._json({"access_token": "TOKEN", "expires_in": 7200})
-        else:
-            self._json({"errcode": 40001, "errmsg": "invalid credential"})
-
-    def do_POST(self):  # noqa: N802
-        url = urlparse(self.path)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if parse_qs(url.query).get("access_token") != ["TOKEN"]:
-            return self._json({"errcode": 40014, "errmsg": "invalid access_token"})
-        if self.failures:
-            code = self.failures.pop(0)
-            return self._json({"errcode": code, "errmsg": f"error {code}"})
-        if body["touser"] == "blocked":
-            return self._json({"errcode": 43004, "errmsg": "require subscribe"})
-        self.sent.append((url.path, body["touser"], body["text"]["content"]))
-        self._json({"errcode": 0, "errmsg": "ok"})
-
-    def _json(self, data):
-        raw = json.dumps(data).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
 def wechat():
-    FakeWeChat.sent, FakeWeChat.tokens, FakeWeChat.failures = [], [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWeChat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/cgi-bin/"
-    server.shutdown()
-    server.server_close()
+    server = FakeWeChatServer()
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture()
