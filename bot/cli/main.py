@@ -527,8 +527,12 @@ def care_report(days: int, chart: Path | None) -> None:
     from bot.services.care_report import care_outcomes
 
     services = bootstrap.services()
+    rules = services.knowledge.care
     report = care_outcomes(
-        services.engine, services.knowledge.care.conversion_days, days
+        services.engine,
+        rules.conversion_days,
+        days,
+        reply_hours=rules.reply_hours,
     )
     click.echo(outcomes_table(report))
     target = chart or config.PROJECT_ROOT / "var" / "reports" / "care.png"
@@ -595,6 +599,9 @@ def run(model: Path, port: int, action_port: int) -> None:
             f"  curl -s -XPOST http://127.0.0.1:{port}/webhooks/rest/webhook "
             "-H 'Content-Type: application/json' "
             '-d \'{"sender": "clerk-1", "message": "帮我查一下13800000000"}\'\n'
+            f"WeChat (customers): http://127.0.0.1:{port}/webhooks/wechat/webhook\n"
+            '  salesbot wechat-say "有什么新品"   (verification codes: '
+            f"{logs / 'actions.log'})\n"
             f"logs: {logs}; Ctrl-C stops both servers"
         )
         while actions.process.poll() is None and rasa.process.poll() is None:
@@ -646,6 +653,15 @@ def _safe_url(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
+
+def _register_wechat() -> None:
+    from bot.cli.wechat import handoff, wechat_say
+
+    cli.add_command(handoff)
+    cli.add_command(wechat_say)
+
+
+_register_wechat()
 
 if __name__ == "__main__":
     cli()

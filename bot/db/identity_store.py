@@ -22,6 +22,11 @@ class IdentityStore:
             select(t.customers.c.id).where(t.customers.c.wechat_openid == openid)
         ).scalar_one_or_none()
 
+    def openid_of(self, customer_id: int) -> str | None:
+        return self._c.execute(
+            select(t.customers.c.wechat_openid).where(t.customers.c.id == customer_id)
+        ).scalar_one_or_none()
+
     def customer_by_phone(self, phone: str) -> int | None:
         return self._c.execute(
             select(t.customers.c.id).where(t.customers.c.phone == phone)

@@ -432,6 +432,7 @@ class CareRules(Strict):
     holdout_share: float = Field(ge=0, le=0.5)
     lookback_days: int = Field(ge=0, le=30)
     conversion_days: int = Field(ge=1, le=90)
+    reply_hours: int = Field(48, ge=1, le=168)
     dispatch: DispatchRules
     triggers: CareTriggers
     priority: tuple[str, ...]

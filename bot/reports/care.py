@@ -12,18 +12,20 @@ from bot.services.care_report import CareOutcomes
 def outcomes_table(report: CareOutcomes) -> str:
     lines = [
         f"care messages of the last {report.days} days; converted = ordered within "
-        f"{report.conversion_days} days; uplift = sent rate - holdout rate (points)"
+        f"{report.conversion_days} days; replied = wrote on WeChat within "
+        f"{report.reply_hours} hours; uplift = sent rate - holdout rate (points)"
     ]
     for grouping, rows in report.by.items():
         lines.append(f"\nby {grouping}:")
         lines.append(
-            f"  {'':<20}{'sent':>7}{'conv':>7}{'rate':>8}"
+            f"  {'':<20}{'sent':>7}{'replied':>9}{'conv':>7}{'rate':>8}"
             f"{'holdout':>9}{'conv':>7}{'rate':>8}{'uplift':>9}"
         )
         for r in rows:
             uplift = "-" if r.uplift is None else f"{r.uplift:+.1f}"
             lines.append(
-                f"  {r.group:<20}{r.sent:>7}{r.converted:>7}{r.rate:>8.1%}"
+                f"  {r.group:<20}{r.sent:>7}{r.replied:>9}"
+                f"{r.converted:>7}{r.rate:>8.1%}"
                 f"{r.holdout:>9}{r.holdout_converted:>7}{r.holdout_rate:>8.1%}"
                 f"{uplift:>9}"
             )

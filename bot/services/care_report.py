@@ -4,7 +4,8 @@ A message converts when its customer orders within `conversion_days` of it (sent
 or for a holdout the time it would have gone out). Uplift is the conversion rate of
 the messages sent minus that of the holdout of the same campaign, in points: the
 holdout was picked at random per campaign, so the difference is the message's effect.
-Replies are not counted yet: they arrive through the WeChat channel (issue #6).
+A message sent is replied to when its customer writes to the shop on WeChat (text,
+picture, voice; not menu clicks or follow events) within `reply_hours` of it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Engine
 from bot.db import tables as t
 from bot.timeutil import utcnow
 
+REPLY_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link")
+
 
 @dataclass(frozen=True)
 class OutcomeRow:
@@ -26,6 +29,11 @@ class OutcomeRow:
     converted: int
     holdout: int
     holdout_converted: int
+    replied: int = 0
+
+    @property
+    def reply_rate(self) -> float:
+        return self.replied / self.sent if self.sent else 0.0
 
     @property
     def rate(self) -> float:
@@ -47,22 +55,37 @@ class OutcomeRow:
 class CareOutcomes:
     days: int
     conversion_days: int
+    reply_hours: int
     by: dict[str, tuple[OutcomeRow, ...]]
 
 
 def care_outcomes(
-    engine: Engine, conversion_days: int, days: int, now: dt.datetime | None = None
+    engine: Engine,
+    conversion_days: int,
+    days: int,
+    now: dt.datetime | None = None,
+    reply_hours: int = 48,
 ) -> CareOutcomes:
     now = now or utcnow()
     box, orders, snap = t.care_outbox, t.orders, t.segment_snapshots
+    inbound = t.inbound_messages
     moment = func.coalesce(box.c.sent_at, box.c.scheduled_at)
-    window = dt.timedelta(days=conversion_days)
+
+    def before_end(column, amount: int, unit: str):
+        if engine.dialect.name == "postgresql":
+            return column < moment + dt.timedelta(**{unit: amount})
+        return column < func.datetime(moment, f"+{amount} {unit}")
+
     converted = exists().where(
         orders.c.customer_id == box.c.customer_id,
         orders.c.ordered_at >= moment,
-        orders.c.ordered_at < moment + window
-        if engine.dialect.name == "postgresql"
-        else orders.c.ordered_at < func.datetime(moment, f"+{conversion_days} days"),
+        before_end(orders.c.ordered_at, conversion_days, "days"),
+    )
+    replied = exists().where(
+        inbound.c.customer_id == box.c.customer_id,
+        inbound.c.kind.in_(REPLY_KINDS),
+        inbound.c.received_at >= moment,
+        before_end(inbound.c.received_at, reply_hours, "hours"),
     )
     latest = select(func.max(snap.c.as_of)).scalar_subquery()
     query = (
@@ -71,6 +94,7 @@ def care_outcomes(
             box.c.status,
             func.coalesce(snap.c.segment, "-"),
             converted,
+            replied,
         )
         .select_from(
             box.outerjoin(
@@ -86,15 +110,17 @@ def care_outcomes(
     )
     counts: dict[str, dict[str, list[int]]] = {"trigger": {}, "segment": {}}
     with engine.connect() as conn:
-        for trigger, status, segment, bought in conn.execute(query):
+        for trigger, status, segment, bought, answered in conn.execute(query):
             cell = 0 if status == "sent" else 2
             for grouping, key in (("trigger", trigger), ("segment", segment)):
-                row = counts[grouping].setdefault(key, [0, 0, 0, 0])
+                row = counts[grouping].setdefault(key, [0, 0, 0, 0, 0])
                 row[cell] += 1
                 row[cell + 1] += int(bool(bought))
+                row[4] += int(status == "sent" and bool(answered))
     return CareOutcomes(
         days,
         conversion_days,
+        reply_hours,
         {
             grouping: tuple(
                 OutcomeRow(key, *values) for key, values in sorted(groups.items())

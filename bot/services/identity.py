@@ -131,9 +131,10 @@ class IdentityService:
                 uow.commit()
                 return Verification(verdict)
             store.use_code(pending.id, now)
+            had_account = store.openid_of(pending.customer_id) is not None
             previous = store.bind(openid, pending.customer_id)
             name, gender = store.name_and_gender(pending.customer_id)
-            detail = {"replaced_customer": previous} if previous else None
+            detail = {"replaced_account": had_account, "moved_from": previous}
             audit(uow, now, actor, "bind_wechat", pending.customer_id, detail)
             uow.commit()
         return Verification(verdict, salutation(name, gender))

@@ -26,6 +26,8 @@ class Bot:
     database_url: str
     codes_path: Path
     wechat_api: FakeWeChatServer
+    action_port: int
+    env: dict
 
     def wechat(self, encrypted: bool = False) -> WeChatSimulator:
         """WeChat's side of the channel: plain, or safe mode (AES)."""
@@ -110,7 +112,9 @@ def bot(demo_db, demo_model_dir, wechat_api, tmp_path_factory) -> Iterator[Bot]:
     try:
         actions.wait_healthy(180)
         rasa.wait_healthy(300)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", url, codes, wechat_api)
+        yield Bot(
+            f"http://127.0.0.1:{rasa_port}", url, codes, wechat_api, action_port, env
+        )
     finally:
         rasa.stop()
         actions.stop()

@@ -153,12 +153,14 @@ def test_every_profile_lookup_is_audited_with_who_what_when_and_channel(bot, dem
     [
         ("三天后提醒她保养大衣", "请先发给我顾客的手机号或会员号"),
         ("我要退订营销消息", "请先发给我顾客的手机号或会员号"),
-        ("帮我转人工", "转人工"),
+        ("帮我转人工", "请直接联系门店店长"),
         ("你是机器人吗", "机器人"),
         ("今天天气怎么样", "帮不上忙"),
     ],
 )
-def test_intents_not_built_yet_get_a_polite_answer(bot, message, expected):
+def test_clerk_side_intents_without_a_customer_get_a_polite_answer(
+    bot, message, expected
+):
     assert expected in bot.say("clerk-soon", message)
 
 

@@ -47,6 +47,26 @@ def fill(engine):
                 for n, (customer, days) in enumerate(orders, start=1)
             ],
         )
+        # replies on WeChat: 1 after 10 hours (counts), 2 after 3 days (too late),
+        # 5 only clicked a menu (an event, not a reply)
+        conn.execute(
+            insert(t.inbound_messages),
+            [
+                {
+                    "channel": "wechat",
+                    "message_key": f"m{customer}",
+                    "openid": f"o{customer}",
+                    "customer_id": customer,
+                    "kind": kind,
+                    "received_at": T0 + delay,
+                }
+                for customer, kind, delay in [
+                    (1, "text", dt.timedelta(hours=10)),
+                    (2, "text", dt.timedelta(days=3)),
+                    (5, "event:click", dt.timedelta(hours=1)),
+                ]
+            ],
+        )
         conn.execute(
             insert(t.care_outbox),
             [
@@ -79,12 +99,15 @@ def check(url):
     engine = make_engine(url)
     try:
         fill(engine)
-        report = care_outcomes(engine, 14, 90, now=T0 + dt.timedelta(days=30))
+        report = care_outcomes(
+            engine, 14, 90, now=T0 + dt.timedelta(days=30), reply_hours=48
+        )
     finally:
         engine.dispose()
     (row,) = report.by["trigger"]
     assert (row.group, row.sent, row.converted) == ("win_back", 3, 1)
     assert (row.holdout, row.holdout_converted) == (2, 1)
+    assert row.replied == 1
     assert row.uplift == pytest.approx(100 * (1 / 3 - 1 / 2))
     assert report.by["segment"][0].group == "-"
 

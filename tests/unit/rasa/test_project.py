@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.customer import ActionAskNewArrivals, ActionAskPromotions
 from bot.cli.validate import ACTION_ONLY
 from bot.config import PROJECT_ROOT
+from bot.identity.codes import SendRefusal
 from bot.nlu_assets import render
 
 CONTRACT_INTENTS = [
@@ -98,6 +100,9 @@ def test_responses_sent_by_actions_exist_and_every_say_response_is_sent():
         f"say_invalid_{c}"
         for c in ("phone_length", "phone_not_mobile", "member_no_format")
     }
+    sent |= {f"say_code_{refusal.value}" for refusal in SendRefusal}
+    kinds = (ActionAskNewArrivals.kind, ActionAskPromotions.kind)
+    sent |= {f"say_{no}highlights_{kind}" for kind in kinds for no in ("", "no_")}
     assert sent <= responses
     assert {r for r in responses if r.startswith("say_")} == {
         s for s in sent if s.startswith("say_")
