@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend clean
+.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -72,6 +72,10 @@ rasa-test: $(INSTALLED) $(MODEL)
 
 bench: $(INSTALLED) $(MODEL)
 	$(BIN)/python -m bench.lookup_latency
+	$(BIN)/python -m bench.wechat_latency
+
+bench-wechat: $(INSTALLED) $(MODEL)
+	$(BIN)/python -m bench.wechat_latency
 
 # 1,000,000 customers / ~20 M order lines (made once under var/bench, ~15 min), then
 # a full `salesbot segment` against a plain pandas baseline in the same run.
