@@ -64,6 +64,14 @@ async def bound_customer(action: ServiceAction, tracker: Tracker) -> int | None:
     return await action.call(action.services().identity.bound_customer, openid)
 
 
+async def known_customer(action: ServiceAction, tracker: Tracker) -> int | None:
+    """Whom the conversation is about, if anyone, without asking: the customer
+    herself (verified) on WeChat, the customer in context for a clerk."""
+    if from_customer(tracker):
+        return await bound_customer(action, tracker)
+    return customer_in_context(tracker)
+
+
 class ServiceAction(Action, ABC):
     """Runs `act`; a failure below is logged and answered politely, never leaked.
 

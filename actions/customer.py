@@ -12,8 +12,8 @@ from actions.base import (
     ServiceAction,
     actor_of,
     bound_customer,
-    customer_in_context,
     from_customer,
+    known_customer,
 )
 from actions.names import (
     ASK_MEMBERSHIP,
@@ -77,10 +77,7 @@ class _Highlights(ServiceAction):
     kind = "new"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
-        if from_customer(tracker):
-            customer_id = await bound_customer(self, tracker)
-        else:
-            customer_id = customer_in_context(tracker)
+        customer_id = await known_customer(self, tracker)
         services = self.services()
         rules = services.knowledge.customer_service
         limit = (

@@ -9,9 +9,8 @@ from actions.base import (
     CustomerInContextAction,
     ServiceAction,
     actor_of,
-    bound_customer,
-    customer_in_context,
     from_customer,
+    known_customer,
 )
 from actions.names import (
     EXPLAIN_RECOMMENDATIONS,
@@ -153,10 +152,7 @@ class ActionHandleDeny(ServiceAction):
         return HANDLE_DENY
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
-        if from_customer(tracker):
-            customer_id = await bound_customer(self, tracker)
-        else:
-            customer_id = customer_in_context(tracker)
+        customer_id = await known_customer(self, tracker)
         if customer_id is None or not _after_suggestions(tracker):
             dispatcher.utter_message(response="say_deny_ack")
             return []

@@ -29,7 +29,7 @@ from bot.db.engine import make_engine
 from bot.db.migrate import upgrade
 from bot.demo.generator import DemoConfig, generate
 from bot.knowledge import load_knowledge
-from bot.runtime.servers import free_port, start_action_server, start_rasa_server
+from bot.runtime.servers import serving
 
 MODEL = PROJECT_ROOT / "models" / "salesbot.tar.gz"
 
@@ -40,21 +40,9 @@ def main() -> None:
     url = args.database_url or prepare_database(workdir, args.customers)
     phones = sample_phones(url, args.requests, args.seed)
     env = {"DATABASE_URL": url}
-    action_port, rasa_port = free_port(), free_port()
-    actions = start_action_server(
-        action_port, env, workdir / "actions.log", PROJECT_ROOT
-    )
-    rasa = start_rasa_server(
-        MODEL, rasa_port, action_port, env, workdir / "rasa.log", PROJECT_ROOT
-    )
-    try:
-        actions.wait_healthy(180)
-        rasa.wait_healthy(300)
+    with serving(MODEL, env, workdir, PROJECT_ROOT) as rasa_port:
         webhook = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
         report(measure(webhook, phones, args.requests), url)
-    finally:
-        rasa.stop()
-        actions.stop()
 
 
 def parse_args() -> argparse.Namespace:

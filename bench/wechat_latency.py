@@ -31,7 +31,7 @@ from bot.config import PROJECT_ROOT, business_timezone
 from bot.db import tables as t
 from bot.db.engine import make_engine
 from bot.knowledge import load_knowledge
-from bot.runtime.servers import free_port, start_action_server, start_rasa_server
+from bot.runtime.servers import serving
 from bot.services.recommendations import train_recommender
 from bot.timeutil import local_date, utcnow
 
@@ -62,21 +62,9 @@ def main() -> None:
         "SALESBOT_WECHAT_APPID": APPID,
         "SALESBOT_CODE_SENDER": f"file:{workdir / 'codes.jsonl'}",
     }
-    action_port, rasa_port = free_port(), free_port()
-    actions = start_action_server(
-        action_port, env, workdir / "actions.log", PROJECT_ROOT
-    )
-    rasa = start_rasa_server(
-        MODEL, rasa_port, action_port, env, workdir / "rasa.log", PROJECT_ROOT
-    )
-    try:
-        actions.wait_healthy(180)
-        rasa.wait_healthy(300)
+    with serving(MODEL, env, workdir, PROJECT_ROOT) as rasa_port:
         base = f"http://127.0.0.1:{rasa_port}/webhooks"
         report(measure(base, openids, args.requests), args.customers)
-    finally:
-        rasa.stop()
-        actions.stop()
 
 
 def parse_args() -> argparse.Namespace:

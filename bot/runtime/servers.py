@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +129,21 @@ def start_rasa_server(
     return Server(
         "rasa server", process, f"http://{LOOPBACK}:{port}/webhooks/rest/", log_path
     )
+
+
+@contextmanager
+def serving(model: Path, env: dict[str, str], logs: Path, cwd: Path) -> Iterator[int]:
+    """Both servers on free loopback ports, healthy; yields the Rasa server's port."""
+    action_port, rasa_port = free_port(), free_port()
+    actions = start_action_server(action_port, env, logs / "actions.log", cwd)
+    rasa = start_rasa_server(model, rasa_port, action_port, env, logs / "rasa.log", cwd)
+    try:
+        actions.wait_healthy(180)
+        rasa.wait_healthy(300)
+        yield rasa_port
+    finally:
+        rasa.stop()
+        actions.stop()
 
 
 def _spawn(
