@@ -256,7 +256,19 @@ class WeChatInput(InputChannel):
         earlier = self._seen.get(message.key)
         if earlier is not None:
             return await self._same_as(earlier, started)
-        self._remember(message.key)
+        delivery = self._remember(message.key)
+        try:
+            delivery.replies = await self._process(message, on_new_message, started)
+        finally:
+            delivery.decided.set()
+        return delivery.replies
+
+    async def _process(
+        self,
+        message: Inbound,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        started: float,
+    ) -> str | None:
         services = bootstrap.services()
         fresh = await asyncio.to_thread(
             services.identity.record_inbound,
@@ -265,9 +277,7 @@ class WeChatInput(InputChannel):
             message.openid,
             message.kind,
         )
-        delivery = self._seen[message.key]
         if not fresh or message.text is None:
-            delivery.decided.set()
             return None
         sender = wechat_sender(message.openid)
         if message.kind != "unsubscribe":
@@ -275,7 +285,6 @@ class WeChatInput(InputChannel):
             if waiting is not None:
                 said = message.text if message.kind == "text" else f"[{message.kind}]"
                 await asyncio.to_thread(services.handoff.customer_said, waiting, said)
-                delivery.decided.set()
                 return None
         collector = WeChatOutput()
         user_message = UserMessage(
@@ -289,11 +298,9 @@ class WeChatInput(InputChannel):
         budget = self.settings.reply_within_seconds - (time.monotonic() - started)
         done, _ = await asyncio.wait({task}, timeout=max(budget, 0))
         if task in done and task.exception() is None:
-            delivery.replies = None if message.silent else _joined(collector)
-        else:
-            self._later(task, collector, message)
-        delivery.decided.set()
-        return delivery.replies
+            return None if message.silent else _joined(collector)
+        self._later(task, collector, message)
+        return None
 
     async def _same_as(self, earlier: Delivery, started: float) -> str | None:
         """A retry of a message being (or already) answered: never run it twice."""
@@ -304,14 +311,15 @@ class WeChatInput(InputChannel):
             return None
         return earlier.replies
 
-    def _remember(self, key: str) -> None:
+    def _remember(self, key: str) -> Delivery:
         now = time.monotonic()
         while self._seen and (
             len(self._seen) >= REMEMBER_MAX
             or now - next(iter(self._seen.values())).at > REMEMBER_SECONDS
         ):
             self._seen.popitem(last=False)
-        self._seen[key] = Delivery()
+        delivery = self._seen[key] = Delivery()
+        return delivery
 
     def _later(self, task: asyncio.Task, collector: WeChatOutput, message) -> None:
         """Too slow for the HTTP reply: send through the customer-service API."""

@@ -168,3 +168,39 @@ def test_care_dispatch_then_report_with_a_chart(run, tmp_path, monkeypatch):
     assert report.exit_code == 0, report.output
     assert "by trigger:" in report.output and "uplift" in report.output
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_clerks_work_the_handoff_queue_from_the_command_line(run, monkeypatch):
+    from bot.services.customers import Actor
+    from tests.wechat_api_fake import APPID, SECRET, FakeWeChatServer
+
+    wechat = FakeWeChatServer()
+    monkeypatch.setenv("SALESBOT_WECHAT_APPID", APPID)
+    monkeypatch.setenv("SALESBOT_WECHAT_SECRET", SECRET)
+    monkeypatch.setenv("SALESBOT_WECHAT_API", wechat.base)
+    try:
+        run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+        handoff_id, _ = bootstrap.services().handoff.open(
+            Actor("wx:oWang0000001", "wechat"), "oWang0000001", 1, "我要退货"
+        )
+        listed = run("handoff", "list")
+        assert f"#{handoff_id}" in listed.output and "我要退货" in listed.output
+        assert "王晓梅" not in listed.output
+        refused = run("handoff", "reply", str(handoff_id), "您好", "--staff", "nobody")
+        assert refused.exit_code == 1 and "Traceback" not in refused.output
+        sent = run(
+            "handoff", "reply", str(handoff_id), "您好，请到店", "--staff", "s01c1"
+        )
+        assert sent.exit_code == 0, sent.output
+        assert wechat.sent[-1][1:] == ("oWang0000001", "您好，请到店")
+        shown = run("handoff", "show", str(handoff_id))
+        assert (
+            "customer: 我要退货" in shown.output
+            and "staff: 您好，请到店" in shown.output
+        )
+        assert (
+            run("handoff", "close", str(handoff_id), "--staff", "s01c1").exit_code == 0
+        )
+        assert "nobody is waiting" in run("handoff", "list").output
+    finally:
+        wechat.stop()

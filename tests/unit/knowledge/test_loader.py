@@ -210,3 +210,21 @@ def test_a_focus_for_a_strategy_the_playbook_lacks_is_refused(knowledge_copy: Pa
     )
     with pytest.raises(KnowledgeError, match=r"strategy_focus\.vip_cares: no such"):
         load_knowledge(knowledge_copy)
+
+
+def test_verification_codes_too_short_to_be_safe_are_refused(knowledge_copy: Path):
+    path = knowledge_copy / "customer_service.yml"
+    text = path.read_text(encoding="utf-8").replace("code_digits: 6", "code_digits: 3")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        KnowledgeError,
+        match=r"customer_service\.yml: verification\.code_digits: ensure",
+    ):
+        load_knowledge(knowledge_copy)
+
+
+def test_the_knowledge_of_customer_service_is_loaded(knowledge):
+    rules = knowledge.customer_service
+    assert rules.verification.code_digits == 6
+    assert rules.handoff.expire_hours == 24
+    assert knowledge.care.reply_hours == 48
