@@ -36,6 +36,7 @@ VERDICTS = {
     Check.WRONG: "say_code_wrong",
 }
 REASON_TURNS = 3
+PRIVATE_INTENTS = ("verify_code", "lookup_customer")
 
 
 class ActionAskMembership(CustomerInContextAction):
@@ -176,11 +177,17 @@ class ActionVerifyCode(ServiceAction):
 
 
 def _recent_texts(tracker: Tracker) -> str:
-    """Her last few messages, so the clerk sees what she wanted."""
+    """Her last few messages, so the clerk sees what she wanted; never the phone
+    numbers and codes she sent to verify herself."""
     texts = [
         event.get("text") or ""
         for event in tracker.events
         if event.get("event") == "user"
         and not (event.get("text") or "").startswith("/")
+        and _intent(event) not in PRIVATE_INTENTS
     ]
     return " / ".join(text for text in texts[-REASON_TURNS:] if text) or "转人工"
+
+
+def _intent(event: dict) -> str | None:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")

@@ -14,6 +14,11 @@ def local_date(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.date:
     return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).date()
 
 
+def local_datetime(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Naive local wall-clock time of a stored UTC timestamp."""
+    return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
+
+
 def local_time(utc_naive: dt.datetime, tz: ZoneInfo) -> dt.time:
     return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(tz).time()
 

@@ -10,7 +10,7 @@ import sys
 import click
 
 from bot import bootstrap
-from bot.timeutil import local_time
+from bot.timeutil import local_datetime
 
 
 @click.group()
@@ -29,7 +29,7 @@ def handoff_list(store: int | None) -> None:
         return
     tz = config.business_timezone()
     for entry in entries:
-        since = local_time(entry.waiting_since, tz)
+        since = local_datetime(entry.waiting_since, tz)
         click.echo(
             f"#{entry.id}  {entry.customer}  {entry.channel}  "
             f"since {since:%m-%d %H:%M}  {entry.reason[:60]}"
@@ -49,8 +49,8 @@ def handoff_show(handoff_id: int) -> None:
         raise click.ClickException(str(error)) from None
     for message in thread:
         mark = "" if message.delivery == "ok" else f"  [{message.delivery}]"
-        at = local_time(message.at, tz)
-        click.echo(f"{at:%H:%M} {message.author}: {message.body}{mark}")
+        at = local_datetime(message.at, tz)
+        click.echo(f"{at:%m-%d %H:%M} {message.author}: {message.body}{mark}")
 
 
 @handoff.command("reply")

@@ -110,6 +110,7 @@ def test_handoff_pauses_the_bot_and_the_clerk_replies(bot):
     engine = create_engine(bot.database_url, future=True)
     handoffs = HandoffService(engine, load_knowledge(knowledge_dir()))
     (entry,) = [e for e in handoffs.queue() if e.id == _handoff_of(engine, openid)]
+    assert entry.reason == "转人工"  # not the phone and code she verified with
     said = [m.body for m in handoffs.thread(entry.id) if m.author == "customer"]
     assert "我的大衣扣子掉了" in said
     send = text_sender(APPID, SECRET, bot.wechat_api.base)

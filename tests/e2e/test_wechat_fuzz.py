@@ -188,3 +188,17 @@ def test_replayed_message_ids_are_processed_once(bot, chat):
 def test_the_server_still_answers_after_the_fuzzing(bot, chat):
     assert requests.get(f"{bot.base_url}/webhooks/wechat/", timeout=10).ok
     assert chat.text(OPENID, "有什么新品").reply.startswith("最近到的新品")
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, XXE])
+def test_xml_declarations_are_refused_before_parsing(chat, body):
+    answer = chat.session.post(chat.url, params=chat.signed(), data=body.encode())
+    assert answer.status_code == 400
+    assert "DOCTYPE" in answer.text
+
+
+def test_bodies_over_64_kib_are_refused(chat):
+    body = message(Content="好" * 30_000).encode("utf-8")
+    answer = chat.session.post(chat.url, params=chat.signed(), data=body)
+    assert answer.status_code == 400
+    assert "too large" in answer.text
