@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.names import CUSTOMER_SLOT, IDENTIFIER_ENTITIES
 from bot import bootstrap
-from bot.identity.senders import CUSTOMER_CHANNELS, openid_of
+from bot.identity.senders import CONSOLE_CHANNEL, CUSTOMER_CHANNELS, openid_of
 from bot.services.customers import Actor
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,28 @@ def from_customer(tracker: Tracker) -> bool:
 
 
 def actor_of(tracker: Tracker) -> Actor:
+    """Who asks. On the clerks' console the staff member and store come from the
+    console's login session (the channel is authenticated by a shared secret)."""
+    channel = tracker.get_latest_input_channel() or "unknown"
+    if channel != CONSOLE_CHANNEL:
+        return Actor(sender_id=tracker.sender_id, channel=channel)
+    staff = latest_metadata(tracker).get("staff") or {}
     return Actor(
         sender_id=tracker.sender_id,
-        channel=tracker.get_latest_input_channel() or "unknown",
+        channel=channel,
+        staff_username=staff.get("username"),
+        staff_id=staff.get("id"),
+        store_id=staff.get("store_id"),
     )
+
+
+def latest_metadata(tracker: Tracker) -> dict:
+    """The metadata the channel attached to the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
 
 
 def customer_in_context(tracker: Tracker) -> int | None:

@@ -21,9 +21,11 @@ from bot.services.customers import CustomerService
 
 if TYPE_CHECKING:  # imported on first use: scipy and scikit-learn cost start-up time
     from bot.services.care_desk import CareDesk
+    from bot.services.conversations import ConversationLog
     from bot.services.handoff import HandoffService
     from bot.services.identity import IdentityService
     from bot.services.recommendations import RecommendationService
+    from bot.services.staff_auth import StaffAuth
 
 
 @dataclass
@@ -67,6 +69,30 @@ class Services:
         from bot.services.handoff import HandoffService
 
         return HandoffService(self.engine, self.knowledge)
+
+    @cached_property
+    def staff_auth(self) -> StaffAuth:
+        from bot.services.staff_auth import StaffAuth
+
+        return StaffAuth(self.engine)
+
+    @cached_property
+    def intents(self) -> list[str]:
+        """The intents of domain.yml (the corrections managers may choose from)."""
+        import yaml
+
+        domain = yaml.safe_load((config.PROJECT_ROOT / "domain.yml").read_text("utf-8"))
+        return list(domain["intents"])
+
+    @cached_property
+    def conversations(self) -> ConversationLog:
+        from bot.db.tracker_store import TrackerStore
+        from bot.services.conversations import ConversationLog
+
+        tracker = TrackerStore(shared_engine(config.tracker_url()))
+        return ConversationLog(
+            self.engine, tracker, config.business_timezone(), self.intents
+        )
 
     @cached_property
     def recommendations(self) -> RecommendationService:

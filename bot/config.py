@@ -31,6 +31,18 @@ def value_scale_ttl_seconds() -> int:
     return int(os.environ.get("SALESBOT_VALUE_SCALE_TTL", "600"))
 
 
+def tracker_url() -> str:
+    """Where the Rasa server keeps conversations (Rasa's SQL tracker store) and the
+    manager console reads them: `SALESBOT_TRACKER_URL`, else var/tracker.db."""
+    default = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+    return os.environ.get("SALESBOT_TRACKER_URL", default)
+
+
+def console_secret() -> str | None:
+    """Shared by the console server and the Rasa server's console channel."""
+    return os.environ.get("SALESBOT_CONSOLE_SECRET")
+
+
 def model_dir() -> Path:
     """Where `train-recommender` saves versioned models and servers load them."""
     default = PROJECT_ROOT / "var" / "models" / "recommender"

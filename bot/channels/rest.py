@@ -22,15 +22,16 @@ MAX_MESSAGE_CHARS = 1000
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
-def payload_problem(body: Any) -> str | None:
-    """Why a webhook body is unacceptable, or None when it is fine."""
+def payload_problem(body: Any, own_prefix: str | None = None) -> str | None:
+    """Why a webhook body is unacceptable, or None when it is fine; sender ids of
+    other channels are refused unless they carry this channel's `own_prefix`."""
     if not isinstance(body, dict):
         return "the body must be a JSON object"
     sender, message = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not SENDER.match(sender):
         return "sender must be 1-64 characters of letters, digits and _ . : @ -"
-    if reserved(sender):
-        return "sender ids starting with wx: belong to the WeChat channel"
+    if reserved(sender) and not (own_prefix and sender.startswith(own_prefix)):
+        return "sender ids starting with wx: or console: belong to other channels"
     if not isinstance(message, str) or not message.strip():
         return "message must be a non-empty string"
     if len(message) > MAX_MESSAGE_CHARS:
@@ -41,6 +42,8 @@ def payload_problem(body: Any) -> str | None:
 
 
 class ValidatedRestInput(RestInput):
+    own_prefix: str | None = None
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -58,7 +61,7 @@ class ValidatedRestInput(RestInput):
                 return response.json(
                     {"error": "the body is not valid JSON"}, status=400
                 )
-            problem = payload_problem(body)
+            problem = payload_problem(body, self.own_prefix)
             if problem:
                 return response.json({"error": problem}, status=400)
             return None

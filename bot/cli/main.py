@@ -576,22 +576,46 @@ def lookup(number: str) -> None:
     "--port", default=5005, show_default=True, type=int, help="Rasa server port"
 )
 @click.option("--action-port", default=5055, show_default=True, type=int)
-def run(model: Path, port: int, action_port: int) -> None:
-    """Run the action server and the Rasa server on 127.0.0.1 until Ctrl-C."""
-    from bot.runtime.servers import ServerFailed, start_action_server, start_rasa_server
+@click.option("--web-port", default=8080, show_default=True, type=int)
+def run(model: Path, port: int, action_port: int, web_port: int) -> None:
+    """Run the action server, the Rasa server and the consoles on 127.0.0.1."""
+    import secrets
+
+    from bot.runtime.servers import (
+        ServerFailed,
+        start_action_server,
+        start_rasa_server,
+        start_web_server,
+    )
 
     root = config.PROJECT_ROOT
     if not (root / model).exists():
         raise click.ClickException(f"no model at {model}; run `make model` first")
-    env = {"DATABASE_URL": config.database_url()}
+    env = {
+        "DATABASE_URL": config.database_url(),
+        "SALESBOT_CONSOLE_SECRET": config.console_secret() or secrets.token_urlsafe(32),
+    }
     logs = root / "var" / "log"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     actions = start_action_server(action_port, env, logs / "actions.log", root)
     rasa = start_rasa_server(
-        root / model, port, action_port, env, logs / "rasa.log", root
+        root / model,
+        port,
+        action_port,
+        env,
+        logs / "rasa.log",
+        root,
+        tracker_url=config.tracker_url(),
+    )
+    web = start_web_server(
+        web_port,
+        {**env, "SALESBOT_RASA_URL": f"http://127.0.0.1:{port}"},
+        logs / "web.log",
+        root,
     )
     try:
         actions.wait_healthy(120)
+        web.wait_healthy(60)
         click.echo("loading the model...")
         rasa.wait_healthy(300)
         click.echo(
@@ -602,9 +626,12 @@ def run(model: Path, port: int, action_port: int) -> None:
             f"WeChat (customers): http://127.0.0.1:{port}/webhooks/wechat/webhook\n"
             '  salesbot wechat-say "有什么新品"   (verification codes: '
             f"{logs / 'actions.log'})\n"
-            f"logs: {logs}; Ctrl-C stops both servers"
+            f"consoles: http://127.0.0.1:{web_port}/ (clerks) and "
+            f"http://127.0.0.1:{web_port}/manager (managers); demo logins s01c1, "
+            "s01m, hq, password demo1234\n"
+            f"logs: {logs}; Ctrl-C stops the servers"
         )
-        while actions.process.poll() is None and rasa.process.poll() is None:
+        while all(s.process.poll() is None for s in (actions, rasa, web)):
             time.sleep(1)
         raise click.ClickException("a server stopped; see the logs in var/log")
     except ServerFailed as error:
@@ -614,6 +641,7 @@ def run(model: Path, port: int, action_port: int) -> None:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_IGN)
+        web.stop()
         rasa.stop()
         actions.stop()
 
@@ -654,14 +682,22 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _register_wechat() -> None:
+def _register() -> None:
+    from bot.cli.consoles import export_corrections_cmd, forget, purge, web_cmd
     from bot.cli.wechat import handoff, wechat_say
 
-    cli.add_command(handoff)
-    cli.add_command(wechat_say)
+    for command in (
+        handoff,
+        wechat_say,
+        web_cmd,
+        export_corrections_cmd,
+        purge,
+        forget,
+    ):
+        cli.add_command(command)
 
 
-_register_wechat()
+_register()
 
 if __name__ == "__main__":
     cli()

@@ -58,6 +58,8 @@ staff = Table(
     Column("password_hash", String(128), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),
 )
 
 customers = Table(
@@ -297,4 +299,30 @@ handoff_messages = Table(
     Column("at", DateTime, nullable=False),
     Column("delivery", String(16), nullable=False, default="ok"),
     Column("error", Text),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("conversation", Integer, nullable=False, default=1),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+nlu_corrections = Table(
+    "nlu_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("predicted_intent", String(64)),
+    Column("correct_intent", String(64), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("sender_id", "event_id"),
 )

@@ -102,11 +102,14 @@ def start_rasa_server(
     log_path: Path,
     cwd: Path,
     enable_api: bool = False,
+    tracker_url: str | None = None,
 ) -> Server:
-    """The Rasa server; `enable_api` adds Rasa's HTTP API (tests use /model/parse)."""
+    """The Rasa server; `enable_api` adds Rasa's HTTP API (tests use /model/parse);
+    `tracker_url` keeps conversations in Rasa's SQL tracker store there."""
     endpoints = log_path.with_suffix(".endpoints.yml")
     endpoints.write_text(
-        f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n',
+        f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n'
+        + (tracker_store_yaml(tracker_url) if tracker_url else ""),
         encoding="utf-8",
     )
     argv = [
@@ -144,6 +147,37 @@ def serving(model: Path, env: dict[str, str], logs: Path, cwd: Path) -> Iterator
     finally:
         rasa.stop()
         actions.stop()
+
+
+def start_web_server(
+    port: int, env: dict[str, str], log_path: Path, cwd: Path
+) -> Server:
+    """The consoles (`salesbot web`); env needs SALESBOT_CONSOLE_SECRET and
+    SALESBOT_RASA_URL."""
+    process = _spawn([_bin("salesbot"), "web", "--port", str(port)], env, log_path, cwd)
+    return Server("consoles", process, f"http://{LOOPBACK}:{port}/health", log_path)
+
+
+def tracker_store_yaml(url: str) -> str:
+    """Rasa's SQL tracker store settings for a SQLAlchemy URL (SQLite or PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    lines = ["tracker_store:", "  type: SQL", f"  dialect: {parsed.get_backend_name()}"]
+    if parsed.get_backend_name() == "sqlite":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        lines.append(f'  db: "{parsed.database}"')
+    else:
+        lines += [
+            f'  url: "{parsed.host or "127.0.0.1"}"',
+            f"  port: {parsed.port or 5432}",
+        ]
+        lines.append(f'  db: "{parsed.database}"')
+        if parsed.username:
+            lines.append(f'  username: "{parsed.username}"')
+        if parsed.password:
+            lines.append(f'  password: "{parsed.password}"')
+    return "\n".join(lines) + "\n"
 
 
 def _spawn(

@@ -46,6 +46,8 @@ class Actor:
     sender_id: str
     channel: str
     staff_username: str | None = None
+    staff_id: int | None = None
+    store_id: int | None = None
 
     def label(self) -> str:
         if self.staff_username:

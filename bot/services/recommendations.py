@@ -216,7 +216,7 @@ class RecommendationService:
                     actor,
                     snapshot,
                     model,
-                    store.home_store(customer_id),
+                    actor.store_id or store.home_store(customer_id),
                 )
             )
             detail = {"kind": kind, "shown": [p.sku for p in picks]}
@@ -290,6 +290,23 @@ class RecommendationService:
                 )
                 uow.commit()
         return outcome
+
+    def mark(
+        self, customer_id: int, suggestion_id: int, outcome: str, actor: Actor
+    ) -> bool:
+        """One tap on the console: a suggestion shown to her was bought or declined.
+        False when the suggestion is not one of her last answer's."""
+        if outcome not in ("bought", "declined"):
+            raise ValueError(f"unknown outcome {outcome!r}")
+        with UnitOfWork(self._engine) as uow:
+            store = RecommendationStore(uow.connection)
+            shown = store.last_batch(customer_id, self._clock() - OUTCOME_WINDOW)
+            if suggestion_id not in {s.id for s in shown}:
+                return False
+            store.set_outcome([suggestion_id], outcome, self._clock())
+            audit(uow, self._clock(), actor, f"recommend_{outcome}", customer_id)
+            uow.commit()
+        return True
 
     def index(self, today: dt.date) -> ServingIndex:
         """The model joined to the catalogue, rebuilt when either changes."""
@@ -367,6 +384,7 @@ class RecommendationService:
                 "reason": p.reason,
                 "source": p.source,
                 "channel": actor.channel,
+                "staff_id": actor.staff_id,
                 "shown_at": now,
                 "batch": batch,
                 "rank": rank,

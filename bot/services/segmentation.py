@@ -83,6 +83,26 @@ def migration(
         return SegmentStore(conn).segment_pairs(before, after)
 
 
+def distribution(engine: Engine) -> list[tuple[str, int]]:
+    """Customers per segment in the latest snapshot."""
+    from sqlalchemy import func, select
+
+    from bot.db import tables as t
+
+    snaps = t.segment_snapshots
+    latest = select(func.max(snaps.c.as_of)).scalar_subquery()
+    with engine.connect() as conn:
+        return [
+            (segment, n)
+            for segment, n in conn.execute(
+                select(snaps.c.segment, func.count())
+                .where(snaps.c.as_of == latest)
+                .group_by(snaps.c.segment)
+                .order_by(func.count().desc())
+            )
+        ]
+
+
 def snapshot_dates(engine: Engine) -> list[dt.date]:
     with engine.connect() as conn:
         return SegmentStore(conn).runs()

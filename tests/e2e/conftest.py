@@ -17,6 +17,7 @@ from tests.wechat_api_fake import APPID, SECRET, FakeWeChatServer
 
 MODEL = PROJECT_ROOT / "models" / "salesbot.tar.gz"
 WECHAT_TOKEN = "e2e-token"
+CONSOLE_SECRET = "e2e-console-secret"
 WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
@@ -28,6 +29,7 @@ class Bot:
     wechat_api: FakeWeChatServer
     action_port: int
     env: dict
+    rasa_port: int = 0
 
     def wechat(self, encrypted: bool = False) -> WeChatSimulator:
         """WeChat's side of the channel: plain, or safe mode (AES)."""
@@ -88,7 +90,10 @@ def bot(demo_db, demo_model_dir, wechat_api, tmp_path_factory) -> Iterator[Bot]:
     logs = tmp_path_factory.mktemp("server-logs")
     action_port, rasa_port = free_port(), free_port()
     codes = logs / "codes.jsonl"
+    tracker = f"sqlite:///{logs / 'tracker.db'}"
     env = {
+        "SALESBOT_CONSOLE_SECRET": CONSOLE_SECRET,
+        "SALESBOT_TRACKER_URL": tracker,
         "DATABASE_URL": url,
         "SALESBOT_TZ": "Asia/Shanghai",
         "SALESBOT_MODEL_DIR": str(demo_model_dir),
@@ -108,13 +113,36 @@ def bot(demo_db, demo_model_dir, wechat_api, tmp_path_factory) -> Iterator[Bot]:
         logs / "rasa.log",
         PROJECT_ROOT,
         enable_api=True,
+        tracker_url=tracker,
     )
     try:
         actions.wait_healthy(180)
         rasa.wait_healthy(300)
         yield Bot(
-            f"http://127.0.0.1:{rasa_port}", url, codes, wechat_api, action_port, env
+            f"http://127.0.0.1:{rasa_port}",
+            url,
+            codes,
+            wechat_api,
+            action_port,
+            env,
+            rasa_port,
         )
     finally:
         rasa.stop()
         actions.stop()
+
+
+@pytest.fixture(scope="session")
+def consoles(bot, tmp_path_factory) -> Iterator[str]:
+    """The consoles (`salesbot web`) beside the running bot; yields the base URL."""
+    from bot.runtime.servers import start_web_server
+
+    port = free_port()
+    logs = tmp_path_factory.mktemp("web-logs")
+    env = {**bot.env, "SALESBOT_RASA_URL": bot.base_url}
+    web = start_web_server(port, env, logs / "web.log", PROJECT_ROOT)
+    try:
+        web.wait_healthy(60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.stop()

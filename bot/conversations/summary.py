@@ -1,0 +1,140 @@
+"""Summaries and transcripts of conversations from Rasa tracker events (dicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.identity.senders import openid_of
+
+FALLBACKS = frozenset({"nlu_fallback", "action_default_fallback", "utter_default"})
+HANDOFF = "action_human_handoff"
+
+
+@dataclass(frozen=True)
+class Summary:
+    sender_id: str
+    channel: str
+    started: float
+    last: float
+    user_turns: int
+    intents: tuple[str, ...]
+    lowest_confidence: float | None
+    fallback: bool
+    handoff: bool
+    staff: str | None
+    store_id: int | None
+    customer_ids: tuple[int, ...]
+    openid: str | None
+
+
+@dataclass(frozen=True)
+class Turn:
+    event_id: int
+    at: float
+    author: str  # customer, clerk or bot
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    actions: tuple[str, ...] = ()
+
+
+def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:
+    """None for a conversation without a single user message."""
+    users = [e for e in events if e.get("event") == "user"]
+    if not users:
+        return None
+    intents: list[str] = []
+    confidences = []
+    for event in users:
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        if intent.get("name"):
+            intents.append(intent["name"])
+        if isinstance(intent.get("confidence"), (int, float)):
+            confidences.append(float(intent["confidence"]))
+    names = {e.get("name") for e in events if e.get("event") == "action"}
+    names |= set(intents)
+    staff = next(
+        (
+            (e.get("metadata") or {}).get("staff")
+            for e in reversed(users)
+            if isinstance((e.get("metadata") or {}).get("staff"), dict)
+        ),
+        None,
+    )
+    customers = []
+    for event in events:
+        if event.get("event") == "slot" and event.get("name") == "customer_id":
+            value = event.get("value")
+            if value not in (None, "") and str(value).isdigit():
+                customers.append(int(value))
+    return Summary(
+        sender_id=sender_id,
+        channel=users[-1].get("input_channel") or "unknown",
+        started=float(users[0].get("timestamp") or 0),
+        last=float(events[-1].get("timestamp") or 0),
+        user_turns=len(users),
+        intents=tuple(dict.fromkeys(intents)),
+        lowest_confidence=min(confidences) if confidences else None,
+        fallback=bool(names & FALLBACKS),
+        handoff=HANDOFF in names,
+        staff=staff.get("username") if staff else None,
+        store_id=staff.get("store_id") if staff else None,
+        customer_ids=tuple(dict.fromkeys(customers)),
+        openid=openid_of(sender_id),
+    )
+
+
+def transcript(events: Sequence[dict]) -> list[Turn]:
+    """User messages with intent, confidence and the actions run for them; bot
+    replies in between. Channel-made messages (`/greet` for a follow) are marked."""
+    turns: list[Turn] = []
+    actions: list[str] = []
+    current: Turn | None = None
+
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if current is not None:
+                turns[turns.index(current)] = _with_actions(current, actions)
+            actions = []
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            author = "customer" if event.get("input_channel") == "wechat" else "clerk"
+            current = Turn(
+                event["id"],
+                float(event.get("timestamp") or 0),
+                author,
+                event.get("text") or "",
+                intent.get("name"),
+                intent.get("confidence"),
+            )
+            turns.append(current)
+        elif kind == "action" and event.get("name") not in (
+            "action_listen",
+            "action_session_start",
+        ):
+            actions.append(event.get("name") or "")
+        elif kind == "bot":
+            turns.append(
+                Turn(
+                    event["id"],
+                    float(event.get("timestamp") or 0),
+                    "bot",
+                    event.get("text") or "",
+                )
+            )
+    if current is not None:
+        turns[turns.index(current)] = _with_actions(current, actions)
+    return turns
+
+
+def _with_actions(turn: Turn, actions: list[str]) -> Turn:
+    return Turn(
+        turn.event_id,
+        turn.at,
+        turn.author,
+        turn.text,
+        turn.intent,
+        turn.confidence,
+        tuple(actions),
+    )

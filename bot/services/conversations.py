@@ -1,0 +1,363 @@
+"""Conversation logs for managers: list with filters, masked transcripts, CSV,
+corrections of misunderstood turns, retention.
+
+A manager sees the conversations of her own store (the clerk's store on the console,
+the customer's home store on WeChat); head office sees all. Names and phone numbers
+are masked in everything shown or exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.conversations.summary import Summary, Turn, summarize, transcript
+from bot.customers.masking import mask_name, mask_text
+from bot.db import tables as t
+from bot.db.tracker_store import TrackerStore
+from bot.db.uow import UnitOfWork
+from bot.services.common import audit
+from bot.services.customers import Actor
+from bot.timeutil import utcnow
+
+LOW_CONFIDENCE = 0.6
+
+
+class NotYours(PermissionError):
+    """The conversation belongs to another store."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    staff_id: int
+    username: str
+    role: str
+    store_id: int | None
+
+    @property
+    def head_office(self) -> bool:
+        return self.role == "head_office"
+
+    def actor(self) -> Actor:
+        return Actor(
+            f"console:{self.username}", "console", self.username, self.staff_id
+        )
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: dt.date
+    end: dt.date  # inclusive
+    channel: str | None = None
+    store_id: int | None = None
+    staff: str | None = None
+    segment: str | None = None
+    intent: str | None = None
+    low_confidence: bool = False
+    fallback: bool = False
+    handoff: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    sender_id: str
+    channel: str
+    started: dt.datetime
+    turns: int
+    intents: tuple[str, ...]
+    customer: str
+    segment: str
+    store: str
+    staff: str
+    lowest_confidence: float | None
+    fallback: bool
+    handoff: bool
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    row: Row
+    turns: tuple[Turn, ...]
+    flagged: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _People:
+    names: dict[int, str]
+    stores: dict[int, int | None]
+    segments: dict[int, str]
+    by_openid: dict[str, int]
+    store_names: dict[int, str]
+
+
+class ConversationLog:
+    def __init__(
+        self,
+        engine: Engine,
+        tracker: TrackerStore,
+        tz: ZoneInfo,
+        intents: Iterable[str],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._tracker = tracker
+        self._tz = tz
+        self._intents = frozenset(intents)
+        self._clock = clock
+
+    @property
+    def tracker(self) -> TrackerStore:
+        return self._tracker
+
+    def rows(self, viewer: Viewer, filters: Filters) -> list[Row]:
+        start = dt.datetime.combine(filters.start, dt.time(), self._tz).timestamp()
+        end_day = filters.end + dt.timedelta(days=1)
+        end = dt.datetime.combine(end_day, dt.time(), self._tz).timestamp()
+        senders = self._tracker.senders_between(start, end)
+        events = self._tracker.events_of(senders)
+        summaries = [s for s in (summarize(k, v) for k, v in events.items()) if s]
+        people = self._people(summaries)
+        rows = []
+        for summary in summaries:
+            store_id = self._store_of(summary, people)
+            if not self._may_read(viewer, store_id):
+                continue
+            row = self._row(summary, people, store_id)
+            if _matches(row, summary, store_id, filters):
+                rows.append(row)
+        with UnitOfWork(self._engine) as uow:
+            audit(
+                uow, self._clock(), viewer.actor(), "read_logs", None, {"n": len(rows)}
+            )
+            uow.commit()
+        return sorted(rows, key=lambda r: r.started, reverse=True)
+
+    def transcript(self, viewer: Viewer, sender_id: str) -> TranscriptView:
+        events = self._tracker.events_of([sender_id]).get(sender_id, [])
+        summary = summarize(sender_id, events)
+        if summary is None:
+            raise LookupError(f"no conversation {sender_id!r}")
+        people = self._people([summary])
+        store_id = self._store_of(summary, people)
+        if not self._may_read(viewer, store_id):
+            raise NotYours(sender_id)
+        names = [
+            people.names[c] for c in _customers(summary, people) if c in people.names
+        ]
+        turns = tuple(
+            Turn(
+                turn.event_id,
+                turn.at,
+                turn.author,
+                mask_text(turn.text, names),
+                turn.intent,
+                turn.confidence,
+                turn.actions,
+            )
+            for turn in transcript(events)
+        )
+        with UnitOfWork(self._engine) as uow:
+            flagged = dict(
+                uow.connection.execute(
+                    select(
+                        t.nlu_corrections.c.event_id, t.nlu_corrections.c.correct_intent
+                    ).where(t.nlu_corrections.c.sender_id == sender_id)
+                ).all()
+            )
+            for customer_id in _customers(summary, people):
+                audit(
+                    uow, self._clock(), viewer.actor(), "read_transcript", customer_id
+                )
+            uow.commit()
+        return TranscriptView(self._row(summary, people, store_id), turns, flagged)
+
+    def flag(
+        self, viewer: Viewer, sender_id: str, event_id: int, correct_intent: str
+    ) -> None:
+        """Mark a user turn as misunderstood; `correct_intent` must be a known one."""
+        if correct_intent not in self._intents:
+            raise ValueError(f"unknown intent {correct_intent!r}")
+        view = self.transcript(viewer, sender_id)
+        turn = next(
+            (x for x in view.turns if x.event_id == event_id and x.author != "bot"),
+            None,
+        )
+        if turn is None:
+            raise LookupError(f"no user turn {event_id} in {sender_id!r}")
+        raw = self._tracker.events_of([sender_id])[sender_id]
+        text = next(e.get("text") or "" for e in raw if e["id"] == event_id)
+        try:
+            with UnitOfWork(self._engine) as uow:
+                uow.connection.execute(
+                    insert(t.nlu_corrections).values(
+                        sender_id=sender_id,
+                        event_id=event_id,
+                        text=mask_text(text),
+                        predicted_intent=turn.intent,
+                        correct_intent=correct_intent,
+                        staff_id=viewer.staff_id,
+                        created_at=self._clock(),
+                    )
+                )
+                audit(uow, self._clock(), viewer.actor(), "flag_turn", None)
+                uow.commit()
+        except IntegrityError:
+            raise ValueError("this turn is already flagged") from None
+
+    def csv(self, viewer: Viewer, filters: Filters) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "conversation",
+                "channel",
+                "started",
+                "turns",
+                "intents",
+                "customer",
+                "segment",
+                "store",
+                "staff",
+                "lowest_confidence",
+                "fallback",
+                "handoff",
+            ]
+        )
+        for r in self.rows(viewer, filters):
+            writer.writerow(
+                [
+                    r.sender_id,
+                    r.channel,
+                    f"{r.started:%Y-%m-%d %H:%M}",
+                    r.turns,
+                    " ".join(r.intents),
+                    r.customer,
+                    r.segment,
+                    r.store,
+                    r.staff,
+                    "" if r.lowest_confidence is None else f"{r.lowest_confidence:.2f}",
+                    int(r.fallback),
+                    int(r.handoff),
+                ]
+            )
+        return out.getvalue()
+
+    def _may_read(self, viewer: Viewer, store_id: int | None) -> bool:
+        if viewer.head_office:
+            return True
+        if viewer.role != "manager":
+            return False
+        return store_id is not None and store_id == viewer.store_id
+
+    def _people(self, summaries: list[Summary]) -> _People:
+        ids = {c for s in summaries for c in s.customer_ids}
+        openids = {s.openid for s in summaries if s.openid}
+        people, snaps = t.customers, t.segment_snapshots
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    people.c.id,
+                    people.c.name,
+                    people.c.home_store_id,
+                    people.c.wechat_openid,
+                ).where(people.c.id.in_(ids) | people.c.wechat_openid.in_(openids))
+            ).all()
+            found = {r.id for r in rows}
+            latest = select(snaps.c.customer_id, snaps.c.segment, snaps.c.as_of).where(
+                snaps.c.customer_id.in_(found)
+            )
+            segments: dict[int, tuple] = {}
+            for customer_id, segment, as_of in conn.execute(latest):
+                if customer_id not in segments or as_of > segments[customer_id][1]:
+                    segments[customer_id] = (segment, as_of)
+            stores = dict(conn.execute(select(t.stores.c.id, t.stores.c.name)).all())
+        return _People(
+            names={r.id: r.name for r in rows},
+            stores={r.id: r.home_store_id for r in rows},
+            segments={k: v[0] for k, v in segments.items()},
+            by_openid={r.wechat_openid: r.id for r in rows if r.wechat_openid},
+            store_names=stores,
+        )
+
+    @staticmethod
+    def _store_of(summary: Summary, people: _People) -> int | None:
+        if summary.store_id is not None:
+            return summary.store_id
+        for customer_id in _customers(summary, people):
+            if people.stores.get(customer_id) is not None:
+                return people.stores[customer_id]
+        return None
+
+    def _row(self, summary: Summary, people: _People, store_id: int | None) -> Row:
+        customers = _customers(summary, people)
+        first = customers[0] if customers else None
+        started = dt.datetime.fromtimestamp(summary.started, self._tz).replace(
+            tzinfo=None
+        )
+        return Row(
+            sender_id=summary.sender_id,
+            channel=summary.channel,
+            started=started,
+            turns=summary.user_turns,
+            intents=summary.intents,
+            customer=mask_name(people.names[first]) if first in people.names else "-",
+            segment=people.segments.get(first, "-") if first else "-",
+            store=people.store_names.get(store_id, "-") if store_id else "-",
+            staff=summary.staff or "-",
+            lowest_confidence=summary.lowest_confidence,
+            fallback=summary.fallback,
+            handoff=summary.handoff,
+        )
+
+
+def _customers(summary: Summary, people: _People) -> list[int]:
+    found = list(summary.customer_ids)
+    if summary.openid and summary.openid in people.by_openid:
+        found.append(people.by_openid[summary.openid])
+    return found
+
+
+def _matches(row: Row, summary: Summary, store_id: int | None, f: Filters) -> bool:
+    checks = [
+        f.channel is None or summary.channel == f.channel,
+        f.store_id is None or store_id == f.store_id,
+        f.staff is None or summary.staff == f.staff,
+        f.segment is None or row.segment == f.segment,
+        f.intent is None or f.intent in summary.intents,
+        not f.low_confidence
+        or (
+            summary.lowest_confidence is not None
+            and summary.lowest_confidence < LOW_CONFIDENCE
+        ),
+        not f.fallback or summary.fallback,
+        not f.handoff or summary.handoff,
+    ]
+    return all(checks)
+
+
+def export_corrections(engine: Engine) -> tuple[str, int]:
+    """The corrected turns as Rasa NLU training data (YAML), and how many."""
+    rows = t.nlu_corrections
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(rows.c.correct_intent, rows.c.text).order_by(rows.c.id)
+        ).all()
+    by_intent: dict[str, list[str]] = {}
+    for intent, text in found:
+        if text.strip() and text not in by_intent.setdefault(intent, []):
+            by_intent[intent].append(text)
+    nlu = [
+        {"intent": intent, "examples": "".join(f"- {x}\n" for x in texts)}
+        for intent, texts in sorted(by_intent.items())
+    ]
+    document = {"version": "3.1", "nlu": nlu}
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False), len(found)

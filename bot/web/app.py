@@ -1,0 +1,141 @@
+"""The consoles' aiohttp application: login, the clerk's tablet, the manager's review.
+
+`salesbot web` serves it (and `salesbot run` starts it beside the bot). It talks to
+the Rasa server from the server side, through the console channel and its secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import aiohttp
+import jinja2
+from aiohttp import web
+
+from bot.services.staff_auth import LoginRefused
+from bot.web import clerk, manager
+from bot.web.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Throttle,
+    security,
+)
+
+HERE = Path(__file__).parent
+
+
+def create_app(
+    services,
+    auth,
+    conversations,
+    rasa_url: str,
+    console_secret: str,
+    intents: list[str],
+    secure_cookies: bool = False,
+) -> web.Application:
+    app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    app["services"] = services
+    app["auth"] = auth
+    app["conversations"] = conversations
+    app["rasa_url"] = rasa_url.rstrip("/")
+    app["console_secret"] = console_secret
+    app["secure_cookies"] = secure_cookies
+    app["intents"] = sorted(intents)
+    app["throttle"] = Throttle()
+    app["templates"] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    app.on_startup.append(_open_client)
+    app.on_cleanup.append(_close_client)
+    app.router.add_get("/health", health)
+    app.router.add_get("/login", login_form)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_static("/static/", HERE / "static")
+    clerk.add_routes(app)
+    manager.add_routes(app)
+    return app
+
+
+async def _open_client(app: web.Application) -> None:
+    app["client"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+
+async def _close_client(app: web.Application) -> None:
+    await app["client"].close()
+
+
+def render(request: web.Request, template: str, **values) -> web.Response:
+    page = request.app["templates"].get_template(template)
+    staff = request.get("staff")
+    html = page.render(staff=staff, csrf=staff.csrf_token if staff else "", **values)
+    return web.Response(text=html, content_type="text/html")
+
+
+async def health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def login_form(request: web.Request, error: str | None = None) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    answer = render(request, "login.html", login_csrf=token, error=error)
+    answer.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app["secure_cookies"],
+    )
+    if error:
+        answer.set_status(401 if "锁定" not in error else 423)
+    return answer
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, str(form.get("csrf", ""))):
+        return web.json_response({"error": "CSRF"}, status=403)
+    address = request.remote or "unknown"
+    if not request.app["throttle"].allow(address):
+        answer = await login_form(request, "尝试次数过多，请5分钟后再试")
+        answer.set_status(429)
+        return answer
+    username = str(form.get("username", ""))[:32]
+    password = str(form.get("password", ""))[:128]
+    try:
+        token = await asyncio.to_thread(
+            request.app["auth"].login, username, password, address
+        )
+    except LoginRefused as refused:
+        request.app["throttle"].failed(address)
+        message = (
+            "账号已临时锁定，请15分钟后再试"
+            if refused.reason == "locked"
+            else "用户名或密码不对"
+        )
+        return await login_form(request, message)
+    staff = await asyncio.to_thread(request.app["auth"].session, token)
+    target = "/manager" if staff and staff.is_manager else "/"
+    answer = web.HTTPFound(target)
+    answer.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app["secure_cookies"],
+    )
+    answer.del_cookie(LOGIN_CSRF_COOKIE)
+    raise answer
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await asyncio.to_thread(request.app["auth"].logout, token)
+    answer = web.HTTPFound("/login")
+    answer.del_cookie(SESSION_COOKIE)
+    raise answer

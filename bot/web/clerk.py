@@ -1,0 +1,194 @@
+"""The clerk's tablet: chat with the bot, the customer card beside it, one-tap
+outcomes of suggestions, and the handoff queue of her store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.console import SECRET_HEADER
+from bot.services.handoff import HandoffError
+
+MAX_MESSAGE = 500
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", page)
+    app.router.add_post("/api/say", say)
+    app.router.add_get("/api/panel", panel)
+    app.router.add_post("/api/outcome", outcome)
+    app.router.add_post("/api/new-customer", new_customer)
+    app.router.add_get("/api/handoffs", handoffs)
+    app.router.add_get("/api/handoffs/{id:\\d+}", handoff_thread)
+    app.router.add_post("/api/handoffs/{id:\\d+}/reply", handoff_reply)
+    app.router.add_post("/api/handoffs/{id:\\d+}/close", handoff_close)
+
+
+async def page(request: web.Request) -> web.Response:
+    from bot.web.app import render
+
+    return render(request, "clerk.html")
+
+
+async def _json(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    return body
+
+
+async def say(request: web.Request) -> web.Response:
+    staff = request["staff"]
+    body = await _json(request)
+    message = body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        return web.json_response({"error": "请输入内容"}, status=400)
+    payload = {
+        "sender": staff.sender_id,
+        "message": message.strip()[:MAX_MESSAGE],
+        "metadata": {
+            "staff": {
+                "username": staff.username,
+                "id": staff.staff_id,
+                "store_id": staff.store_id,
+            }
+        },
+    }
+    app = request.app
+    try:
+        async with app["client"].post(
+            f"{app['rasa_url']}/webhooks/console/webhook",
+            json=payload,
+            headers={SECRET_HEADER: app["console_secret"]},
+        ) as answer:
+            if answer.status != 200:
+                return web.json_response({"error": "机器人暂时不可用"}, status=502)
+            replies = await answer.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return web.json_response({"error": "机器人暂时不可用"}, status=502)
+    texts = [r.get("text", "") for r in replies if isinstance(r, dict)]
+    return web.json_response({"replies": [t for t in texts if t]})
+
+
+async def _customer(request: web.Request) -> int | None:
+    tracker = request.app["conversations"].tracker
+    return await asyncio.to_thread(
+        tracker.customer_in_context, request["staff"].sender_id
+    )
+
+
+async def panel(request: web.Request) -> web.Response:
+    from bot.services.console import panel as build_panel
+
+    customer_id = await _customer(request)
+    if customer_id is None:
+        return web.json_response({"customer": None})
+    staff = request["staff"]
+    data = await asyncio.to_thread(
+        build_panel, request.app["services"], customer_id, staff.actor()
+    )
+    return web.json_response({"customer": data})
+
+
+async def outcome(request: web.Request) -> web.Response:
+    body = await _json(request)
+    suggestion, result = body.get("id"), body.get("outcome")
+    if not isinstance(suggestion, int) or result not in ("bought", "declined"):
+        return web.json_response({"error": "id and outcome are required"}, status=400)
+    customer_id = await _customer(request)
+    if customer_id is None:
+        return web.json_response({"error": "没有当前顾客"}, status=409)
+    done = await asyncio.to_thread(
+        request.app["services"].recommendations.mark,
+        customer_id,
+        suggestion,
+        result,
+        request["staff"].actor(),
+    )
+    if not done:
+        return web.json_response({"error": "这条推荐不属于当前顾客"}, status=409)
+    return web.json_response({"ok": True})
+
+
+async def new_customer(request: web.Request) -> web.Response:
+    await asyncio.to_thread(request.app["auth"].new_conversation, request["staff"])
+    return web.json_response({"ok": True})
+
+
+def _scope(request: web.Request) -> int | None:
+    staff = request["staff"]
+    return None if staff.head_office else staff.store_id
+
+
+async def _queue(request: web.Request):
+    staff = request["staff"]
+    if staff.store_id is None and not staff.head_office:
+        return []
+    return await asyncio.to_thread(
+        request.app["services"].handoff.queue, _scope(request)
+    )
+
+
+async def handoffs(request: web.Request) -> web.Response:
+    entries = await _queue(request)
+    return web.json_response(
+        [
+            {
+                "id": e.id,
+                "customer": e.customer,
+                "channel": e.channel,
+                "since": e.waiting_since.isoformat(),
+                "reason": e.reason,
+            }
+            for e in entries
+        ]
+    )
+
+
+async def _own_handoff(request: web.Request) -> int:
+    handoff_id = int(request.match_info["id"])
+    if handoff_id not in {e.id for e in await _queue(request)}:
+        raise web.HTTPNotFound(text="no such conversation waiting in your store")
+    return handoff_id
+
+
+async def handoff_thread(request: web.Request) -> web.Response:
+    handoff_id = await _own_handoff(request)
+    thread = await asyncio.to_thread(request.app["services"].handoff.thread, handoff_id)
+    return web.json_response(
+        [{"author": m.author, "body": m.body, "delivery": m.delivery} for m in thread]
+    )
+
+
+async def handoff_reply(request: web.Request) -> web.Response:
+    from bot.channels.wechat_api import default_text_sender
+
+    handoff_id = await _own_handoff(request)
+    body = await _json(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return web.json_response({"error": "请输入回复"}, status=400)
+    try:
+        await asyncio.to_thread(
+            request.app["services"].handoff.reply,
+            handoff_id,
+            request["staff"].username,
+            text,
+            default_text_sender(),
+        )
+    except HandoffError as error:
+        return web.json_response({"error": str(error)}, status=502)
+    return web.json_response({"ok": True})
+
+
+async def handoff_close(request: web.Request) -> web.Response:
+    handoff_id = await _own_handoff(request)
+    await asyncio.to_thread(
+        request.app["services"].handoff.close, handoff_id, request["staff"].username
+    )
+    return web.json_response({"ok": True})

@@ -1,0 +1,130 @@
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const messages = document.getElementById("messages");
+  const card = document.getElementById("card");
+  const queue = document.getElementById("handoffs");
+
+  async function call(method, url, body) {
+    const options = { method, headers: { "X-CSRF-Token": csrf } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const answer = await fetch(url, options);
+    if (answer.status === 401) { window.location = "/login"; return null; }
+    const data = await answer.json().catch(() => ({}));
+    if (!answer.ok) { throw new Error(data.error || ("HTTP " + answer.status)); }
+    return data;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    children.forEach((c) => node.append(c));
+    return node;
+  }
+
+  function show(text, who) {
+    messages.append(el("div", { class: "msg " + who }, text));
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  async function say(text) {
+    if (!text.trim()) return;
+    show(text, "me");
+    try {
+      const data = await call("POST", "/api/say", { message: text });
+      (data.replies.length ? data.replies : ["（没有回复）"]).forEach((r) => show(r, "bot"));
+    } catch (error) { show("出错了：" + error.message, "bot"); }
+    await refreshCard();
+  }
+
+  function kv(pairs) {
+    const box = el("div", { class: "kv" });
+    pairs.forEach(([k, v]) => { if (v) box.append(el("span", {}, k), el("span", {}, v)); });
+    return box;
+  }
+
+  function renderCard(customer) {
+    card.replaceChildren();
+    if (!customer) {
+      card.append(el("p", { class: "muted" }, "还没有当前顾客。发给我顾客的手机号或会员号。"));
+      return;
+    }
+    const c = customer.card;
+    const seg = customer.segment;
+    const head = el("div", { id: "customer-card" },
+      el("h2", {}, c.name + "（" + c.member_no + "）"),
+      kv([["会员等级", c.level], ["门店", c.store], ["累计消费", c.spend], ["订单数", c.orders],
+          ["最近购买", c.last_purchase], ["客群", seg ? seg.segment + "·" + seg.tier : c.value_label],
+          ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", customer.clv || ""],
+          ["常购品类", customer.preferences.categories], ["常购品牌", customer.preferences.brands],
+          ["价位", customer.preferences.price_band], ["店员记录", customer.preferences.noted]]));
+    card.append(head);
+    const recs = el("div", { id: "suggestions" }, el("h3", {}, "推荐（点一下记录结果）"));
+    if (!customer.suggestions.length) recs.append(el("p", { class: "muted" }, "还没有推荐，点“推荐”试试。"));
+    customer.suggestions.forEach((s) => {
+      const row = el("div", { class: "suggestion", "data-id": String(s.id) },
+        el("div", {}, s.name), el("div", { class: "why" }, s.reason));
+      if (s.outcome) {
+        row.append(el("span", { class: "tag" }, s.outcome === "bought" ? "已购买" : "不感兴趣"));
+      } else {
+        const bought = el("button", { class: "small bought" }, "她买了");
+        const no = el("button", { class: "small secondary declined" }, "不感兴趣");
+        bought.addEventListener("click", () => mark(s.id, "bought"));
+        no.addEventListener("click", () => mark(s.id, "declined"));
+        row.append(bought, " ", no);
+      }
+      recs.append(row);
+    });
+    card.append(recs);
+    const care = el("div", {}, el("h3", {}, "待发的关怀"));
+    if (!customer.care.length) care.append(el("p", { class: "muted" }, "接下来一周没有"));
+    customer.care.forEach((m) => care.append(el("div", {}, m.day + " " + m.label + "：" + m.body)));
+    card.append(care);
+  }
+
+  async function refreshCard() {
+    try { renderCard((await call("GET", "/api/panel")).customer); } catch (e) { /* keep the last card */ }
+  }
+
+  async function mark(id, outcome) {
+    try { await call("POST", "/api/outcome", { id, outcome }); } catch (e) { show("没记上：" + e.message, "bot"); }
+    await refreshCard();
+  }
+
+  async function refreshQueue() {
+    let entries;
+    try { entries = await call("GET", "/api/handoffs"); } catch (e) { return; }
+    queue.replaceChildren();
+    if (!entries || !entries.length) { queue.append(el("p", { class: "muted" }, "暂无")); return; }
+    entries.forEach((h) => {
+      const input = el("input", { placeholder: "回复顾客…" });
+      const send = el("button", { class: "small" }, "回复");
+      const close = el("button", { class: "small secondary" }, "结束");
+      send.addEventListener("click", async () => {
+        try { await call("POST", "/api/handoffs/" + h.id + "/reply", { text: input.value }); input.value = ""; }
+        catch (e) { alert(e.message); }
+      });
+      close.addEventListener("click", async () => { await call("POST", "/api/handoffs/" + h.id + "/close", {}); refreshQueue(); });
+      queue.append(el("div", { class: "suggestion" }, el("div", {}, "#" + h.id + " " + h.customer + "：" + h.reason), input, send, " ", close));
+    });
+  }
+
+  document.getElementById("say").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = document.getElementById("text");
+    const text = input.value; input.value = "";
+    say(text);
+  });
+  document.querySelectorAll("[data-say]").forEach((b) => b.addEventListener("click", () => say(b.dataset.say)));
+  document.getElementById("new-customer").addEventListener("click", async () => {
+    await call("POST", "/api/new-customer", {});
+    messages.replaceChildren();
+    renderCard(null);
+  });
+  refreshCard();
+  refreshQueue();
+  setInterval(refreshQueue, 15000);
+})();
