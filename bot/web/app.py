@@ -51,6 +51,7 @@ def create_app(
     app.on_startup.append(_open_client)
     app.on_cleanup.append(_close_client)
     app.router.add_get("/health", health)
+    app.router.add_get("/favicon.ico", no_icon)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
@@ -75,12 +76,17 @@ def render(request: web.Request, template: str, **values) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
+async def no_icon(_: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
 async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
 async def login_form(request: web.Request, error: str | None = None) -> web.Response:
-    token = secrets.token_urlsafe(24)
+    # one token per browser: a second tab (or a favicon fetch) must not void the first
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     answer = render(request, "login.html", login_csrf=token, error=error)
     answer.set_cookie(
         LOGIN_CSRF_COOKIE,

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "salesbot_session"
 LOGIN_CSRF_COOKIE = "salesbot_login_csrf"
-PUBLIC = ("/login", "/static/", "/health")
+PUBLIC = ("/login", "/static/", "/health", "/favicon.ico")
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"

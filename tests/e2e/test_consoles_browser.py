@@ -1,0 +1,125 @@
+"""The consoles in a real browser (Playwright driving Debian's Chromium) against the
+running servers: a clerk logs in, looks a customer up, sees the card, taps "she
+bought it" on a suggestion; her manager then finds the conversation and the sale.
+Screenshots of the main screens go to docs/."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from bot.config import PROJECT_ROOT
+from bot.db import tables as t
+
+CHROMIUM = Path(os.environ.get("SALESBOT_CHROMIUM", "/usr/bin/chromium"))
+DOCS = PROJECT_ROOT / "docs"
+TABLET = {"width": 1280, "height": 800}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+def log_in(browser, consoles: str, username: str):
+    page = browser.new_page(viewport=TABLET)
+    page.goto(f"{consoles}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    with page.expect_navigation():
+        page.click("#login")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
+    DOCS.mkdir(exist_ok=True)
+    clerk = log_in(browser, consoles, "s01c4")
+    assert clerk.url.rstrip("/") == consoles
+    clerk.screenshot(path=str(DOCS / "console-login-done.png"))
+    clerk.click("#new-customer")
+    clerk.fill("#text", "帮我查一下13800000000")
+    clerk.press("#text", "Enter")
+    clerk.wait_for_selector("#customer-card")
+    assert "M00000001" in clerk.inner_text("#customer-card")
+    clerk.click("button[data-say=给她推荐点东西]")
+    clerk.wait_for_selector("#suggestions button.bought")
+    first = clerk.locator("#suggestions .suggestion").first
+    suggestion_id = int(first.get_attribute("data-id"))
+    product = first.locator("div").first.inner_text()
+    first.locator("button.bought").click()
+    clerk.wait_for_selector(f'.suggestion[data-id="{suggestion_id}"] .tag')
+    assert "已购买" in clerk.inner_text(f'.suggestion[data-id="{suggestion_id}"]')
+    clerk.screenshot(path=str(DOCS / "console-clerk.png"))
+    engine = create_engine(bot.database_url, future=True)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                t.recommendation_log.c.outcome, t.recommendation_log.c.staff_id
+            ).where(t.recommendation_log.c.id == suggestion_id)
+        ).one()
+        clerk_id = conn.execute(
+            select(t.staff.c.id).where(t.staff.c.username == "s01c4")
+        ).scalar_one()
+    assert tuple(row) == ("bought", clerk_id)
+
+    manager = log_in(browser, consoles, "s01m")
+    assert manager.url.endswith("/manager")
+    manager.select_option("select[name=channel]", "console")
+    with manager.expect_navigation():
+        manager.click("form.filters button[type=submit]")
+    rows = manager.locator("table.log tbody tr", has_text="s01c4")
+    assert rows.count() >= 1
+    manager.screenshot(path=str(DOCS / "console-manager.png"))
+    with manager.expect_navigation():
+        rows.first.locator("a").click()
+    text = manager.inner_text("ol.transcript")
+    assert "lookup_customer" in text and "recommend_products" in text
+    assert "13800000000" not in text and "138****0000" in text
+    assert product.split()[0] in text
+    manager.screenshot(path=str(DOCS / "console-transcript.png"), full_page=True)
+    manager.goto(f"{consoles}/manager/dashboard")
+    manager.wait_for_load_state("networkidle")
+    sizes = manager.eval_on_selector_all(
+        ".charts img", "imgs => imgs.map(i => i.naturalWidth)"
+    )
+    assert len(sizes) == 5 and min(sizes) > 0
+    manager.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=True)
+    acceptance = manager.locator("img[alt=recommendations]")
+    assert acceptance.is_visible()
+
+
+def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
+    clerk = log_in(browser, consoles, "s01c3")
+    clerk.click("#new-customer")
+    clerk.fill("#text", "今天外面下雨吗")
+    clerk.press("#text", "Enter")
+    clerk.wait_for_selector(".msg.bot")
+    manager = log_in(browser, consoles, "s01m")
+    manager.goto(f"{consoles}/manager?fallback=1&staff=s01c3")
+    link = manager.locator("table.log tbody tr a").first
+    with manager.expect_navigation():
+        link.click()
+    form = manager.locator("form.flag").first
+    form.locator("select").select_option("out_of_scope")
+    with manager.expect_navigation():
+        form.locator("button").click()
+    assert "已标记：应为 out_of_scope" in manager.inner_text("ol.transcript")
+    sender = re.search(r"id=([^&]+)", manager.url).group(1)
+    assert sender.startswith("console")
