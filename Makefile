@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -17,7 +17,7 @@ run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot care plan
 	$(BIN)/salesbot run
 
-test: $(INSTALLED) $(MODEL)
+test: $(INSTALLED) $(MODEL) browser
 	$(BIN)/ruff check bot actions tests bench
 	$(BIN)/ruff format --check bot actions tests bench
 	$(BIN)/salesbot nlu-assets --check
@@ -26,6 +26,19 @@ test: $(INSTALLED) $(MODEL)
 	$(MAKE) --no-print-directory rasa-test
 
 install: $(INSTALLED)
+
+# The browser tests drive Debian's Chromium (no browser download); CJK fonts so the
+# screenshots show Chinese. Needs apt (root or sudo); without it those tests skip.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium fonts-wqy-microhei >/dev/null || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; } || \
+		echo "could not install chromium: the browser tests will be skipped"; \
+	else echo "no apt-get: the browser tests will be skipped"; fi
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,7 +79,7 @@ e2e: $(INSTALLED) $(MODEL)
 	$(BIN)/pytest -q tests/e2e
 
 # Conversation stories (tests/stories) through NLU and dialogue policies of the model.
-rasa-test: $(INSTALLED) $(MODEL)
+rasa-test: $(INSTALLED) $(MODEL) browser
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
 		--fail-on-prediction-errors --out var/results/core
 

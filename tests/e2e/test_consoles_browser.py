@@ -59,6 +59,8 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     clerk.wait_for_selector("#customer-card")
     assert "M00000001" in clerk.inner_text("#customer-card")
     clerk.click("button[data-say=给她推荐点东西]")
+    clerk.locator(".msg.bot", has_text="个性化推荐").wait_for()
+    clerk.wait_for_load_state("networkidle")
     clerk.wait_for_selector("#suggestions button.bought")
     first = clerk.locator("#suggestions .suggestion").first
     suggestion_id = int(first.get_attribute("data-id"))

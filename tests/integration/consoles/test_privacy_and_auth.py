@@ -1,0 +1,192 @@
+"""Staff login, retention and erasure against real databases (the tracker store is a
+real SQLite file with Rasa's own table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import yaml
+from sqlalchemy import func, insert, select
+
+from bot.db import tables as t
+from bot.db.tracker_store import TrackerStore, events
+from bot.demo.generator import generate
+from bot.services.conversations import ConversationLog, Viewer, export_corrections
+from bot.services.customers import Actor
+from bot.services.handoff import HandoffService
+from bot.services.privacy import ERASED_NAME, forget, purge
+from bot.services.staff_auth import AuthRules, LoginRefused, StaffAuth
+from tests.conftest import SHANGHAI, demo_config, migrated_sqlite
+
+NOW = dt.datetime(2026, 11, 25, 4, 0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture()
+def world(tmp_path, knowledge):
+    url, engine = migrated_sqlite(tmp_path / "app.db")
+    generate(engine, knowledge, demo_config(customers=40), progress=False)
+    tracker_engine = migrated_tracker(tmp_path / "tracker.db")
+    yield engine, TrackerStore(tracker_engine)
+    engine.dispose()
+    tracker_engine.dispose()
+
+
+def migrated_tracker(path):
+    from bot.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{path}")
+    events.metadata.create_all(engine)
+    return engine
+
+
+def add_events(tracker: TrackerStore, sender: str, rows: list[dict], at: float):
+    with tracker._engine.begin() as conn:
+        for n, row in enumerate(rows):
+            conn.execute(
+                insert(events).values(
+                    sender_id=sender,
+                    type_name=row["event"],
+                    timestamp=at + n,
+                    intent_name=None,
+                    action_name=row.get("name"),
+                    data=json.dumps({**row, "timestamp": at + n}),
+                )
+            )
+
+
+def conversation_about(customer_id: int, text: str) -> list[dict]:
+    staff = {"staff": {"username": "s01c1", "id": 1, "store_id": 1}}
+    return [
+        {
+            "event": "user",
+            "text": text,
+            "input_channel": "console",
+            "parse_data": {"intent": {"name": "lookup_customer", "confidence": 0.4}},
+            "metadata": staff,
+        },
+        {"event": "slot", "name": "customer_id", "value": str(customer_id)},
+        {"event": "bot", "text": "【顾客卡片】"},
+    ]
+
+
+def test_login_lockout_and_sessions(world):
+    engine, _ = world
+    clock = Clock()
+    auth = StaffAuth(engine, AuthRules(max_failures=3, lockout_minutes=15), clock)
+    with pytest.raises(LoginRefused):
+        auth.login("nobody", "x", "10.0.0.1")
+    for _ in range(2):
+        with pytest.raises(LoginRefused, match="wrong"):
+            auth.login("s01c1", "bad", "10.0.0.1")
+    with pytest.raises(LoginRefused, match="locked"):
+        auth.login("s01c1", "bad", "10.0.0.1")
+    with pytest.raises(LoginRefused, match="locked"):
+        auth.login("s01c1", "demo1234", "10.0.0.1")
+    clock.now += dt.timedelta(minutes=15, seconds=1)
+    token = auth.login("s01c1", "demo1234", "10.0.0.1")
+    session = auth.session(token)
+    assert (session.username, session.role, session.store_id) == ("s01c1", "clerk", 1)
+    with engine.connect() as conn:
+        stored = conn.execute(select(t.staff_sessions.c.token_hash)).scalar_one()
+    assert token not in stored and auth.session(stored) is None
+    auth.new_conversation(session)
+    assert auth.session(token).sender_id.endswith(":2")
+    clock.now += dt.timedelta(hours=12)
+    assert auth.session(token) is None
+    auth.logout(token)
+
+
+def test_forget_erases_her_and_her_conversations_only(world):
+    engine, tracker = world
+    add_events(
+        tracker, "console:s01c1:1:1", conversation_about(1, "查13800000000"), 1e9
+    )
+    add_events(
+        tracker, "console:s01c1:1:2", conversation_about(2, "查13800000001"), 1e9
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            t.customers.update()
+            .where(t.customers.c.id == 1)
+            .values(wechat_openid="oW1")
+        )
+    add_events(tracker, "wx:oW1", conversation_about(1, "我的会员等级"), 1e9)
+    HandoffService(engine, _knowledge()).open(
+        Actor("wx:oW1", "wechat"), "oW1", 1, "转人工"
+    )
+    done = forget(engine, tracker, 1, Actor("cli", "cli"))
+    assert done["conversation events"] == 6 and done["handoffs"] == 1
+    assert tracker.senders_about(1) == [] and tracker.senders_about(2) == [
+        "console:s01c1:1:2"
+    ]
+    with engine.connect() as conn:
+        row = conn.execute(select(t.customers).where(t.customers.c.id == 1)).one()
+        orders = conn.execute(
+            select(func.count()).where(t.orders.c.customer_id == 1)
+        ).scalar_one()
+        audited = (
+            conn.execute(
+                select(t.audit_log.c.action).where(t.audit_log.c.customer_id == 1)
+            )
+            .scalars()
+            .all()
+        )
+    assert (row.name, row.phone, row.wechat_openid) == (ERASED_NAME, None, None)
+    assert row.member_no.startswith("DEL") and not row.marketing_consent
+    assert orders > 0  # kept for the books, pointing to the anonymised row
+    assert "forget_customer" in audited
+
+
+def test_purge_deletes_only_what_is_older_than_the_retention(world):
+    engine, tracker = world
+    old = (NOW - dt.timedelta(days=200)).replace(tzinfo=dt.timezone.utc).timestamp()
+    new = (NOW - dt.timedelta(days=10)).replace(tzinfo=dt.timezone.utc).timestamp()
+    add_events(tracker, "console:a:1:1", conversation_about(1, "old"), old)
+    add_events(tracker, "console:a:1:2", conversation_about(2, "new"), new)
+    counts = purge(engine, tracker, 180, clock=Clock())
+    assert counts["conversation events"] == 3
+    assert tracker.events_of(["console:a:1:2"])["console:a:1:2"]
+
+
+def test_flags_become_nlu_training_data(world):
+    engine, tracker = world
+    at = NOW.replace(tzinfo=dt.timezone.utc).timestamp()
+    add_events(tracker, "console:s01c1:1:1", conversation_about(1, "查13800000000"), at)
+    log = ConversationLog(engine, tracker, SHANGHAI, ["lookup_customer", "ask_history"])
+    manager = Viewer(13, "s01m", "manager", 1)
+    (row,) = log.rows(manager, _filters())
+    assert row.customer.endswith("*") and row.lowest_confidence == 0.4
+    view = log.transcript(manager, "console:s01c1:1:1")
+    assert view.turns[0].text == "查138****0000"
+    with pytest.raises(ValueError):
+        log.flag(manager, "console:s01c1:1:1", view.turns[0].event_id, "no_such")
+    log.flag(manager, "console:s01c1:1:1", view.turns[0].event_id, "ask_history")
+    text, count = export_corrections(engine)
+    data = yaml.safe_load(text)
+    assert count == 1
+    assert data["nlu"] == [{"intent": "ask_history", "examples": "- 查138****0000\n"}]
+    other_store = Viewer(14, "s02m", "manager", 2)
+    assert log.rows(other_store, _filters()) == []
+
+
+def _filters():
+    from bot.services.conversations import Filters
+
+    return Filters(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+
+
+def _knowledge():
+    from bot.config import knowledge_dir
+    from bot.knowledge import load_knowledge
+
+    return load_knowledge(knowledge_dir())
