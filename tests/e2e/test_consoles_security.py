@@ -187,3 +187,31 @@ def test_a_manager_reads_only_her_stores_conversations(bot, consoles):
     assert other.get(f"/manager/conversation?id={senders[0]}").status_code == 403
     transcript = head_office.get(f"/manager/conversation?id={senders[0]}").text
     assert "13800000001" not in transcript and "138****0001" in transcript
+
+
+def test_the_handoff_queue_is_per_store_and_replies_reach_wechat(bot, consoles):
+    from tests.e2e.test_wechat_channel import verify
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.connect() as conn:
+        customer_id = conn.execute(
+            select(t.customers.c.id)
+            .where(t.customers.c.home_store_id == 5, t.customers.c.phone.isnot(None))
+            .order_by(t.customers.c.id)
+            .limit(1)
+        ).scalar_one()
+    chat = bot.wechat()
+    openid = f"oQueue{customer_id}x"
+    verify(bot, chat, openid, customer_id)
+    assert "转接人工" in chat.text(openid, "我要找人工客服").reply
+    clerk = Console(consoles, "s05c1")
+    (entry,) = [h for h in clerk.get("/api/handoffs").json() if h["reason"]]
+    assert Console(consoles, "s06c1").get("/api/handoffs").json() == []
+    outsider = Console(consoles, "s06c2")
+    refused = outsider.post(f"/api/handoffs/{entry['id']}/reply", {"text": "hi"})
+    assert refused.status_code == 404
+    sent = clerk.post(f"/api/handoffs/{entry['id']}/reply", {"text": "您好，我是店员"})
+    assert sent.status_code == 200, sent.text
+    assert bot.wechat_api.sent[-1][1:] == (openid, "您好，我是店员")
+    assert clerk.post(f"/api/handoffs/{entry['id']}/close").status_code == 200
+    assert chat.text(openid, "有什么新品").reply.startswith("最近到的新品")

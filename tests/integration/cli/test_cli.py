@@ -204,3 +204,24 @@ def test_clerks_work_the_handoff_queue_from_the_command_line(run, monkeypatch):
         assert "nobody is waiting" in run("handoff", "list").output
     finally:
         wechat.stop()
+
+
+def test_forget_purge_and_export_corrections_from_the_command_line(
+    run, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SALESBOT_TRACKER_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    bootstrap.configure(database_url=bootstrap.services().database_url)
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    refused = run("forget", "12345", "--yes")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    erased = run("forget", "13800000001", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert "preferences:" in erased.output
+    gone = run("lookup", "13800000001")
+    assert gone.exit_code == 1
+    purged = run("purge", "--days", "30")
+    assert purged.exit_code == 0 and "conversation events: 0" in purged.output
+    target = tmp_path / "corrections.yml"
+    exported = run("export-corrections", str(target))
+    assert exported.exit_code == 0 and "0 corrected turns" in exported.output
+    assert "version" in target.read_text(encoding="utf-8")
