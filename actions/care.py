@@ -5,7 +5,12 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import CustomerInContextAction, latest_text
+from actions.base import (
+    CustomerInContextAction,
+    actor_of,
+    customer_in_context,
+    latest_text,
+)
 from actions.names import ASK_CARE_TIPS, ASK_FOLLOWUPS, SCHEDULE_CARE, UNSUBSCRIBE
 from actions.recommend import named_item
 from bot.care.when import parse_day
@@ -16,8 +21,32 @@ EVERYTHING = ("全部", "所有", "什么都不要", "任何消息")
 
 
 class ActionAskFollowups(CustomerInContextAction):
+    """Her follow-ups; with no customer in context, a clerk signed in on the console
+    gets her store's follow-ups of today ("今天要跟进哪些客户")."""
+
     def name(self) -> str:
         return ASK_FOLLOWUPS
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
+        actor = actor_of(tracker)
+        if customer_in_context(tracker) is not None or actor.store_id is None:
+            return await super().act(dispatcher, tracker)
+        view = await self.call(
+            self.services().care.store_followups, actor.store_id, actor.staff_id, actor
+        )
+        if not view.items:
+            dispatcher.utter_message(
+                response="say_no_store_followups", store=view.store
+            )
+            return []
+        lines = [f"· {item.customer} {item.label}：{item.body}" for item in view.items]
+        more = f"\n……共{view.total}条" if view.total > len(view.items) else ""
+        dispatcher.utter_message(
+            response="say_store_followups",
+            store=view.store,
+            lines="\n".join(lines) + more,
+        )
+        return []
 
     async def answer(
         self,

@@ -55,6 +55,22 @@ class FollowupView:
 
 
 @dataclass(frozen=True)
+class StoreFollowup:
+    customer: str
+    label: str
+    status: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StoreFollowups:
+    store: str
+    day: dt.date
+    items: tuple[StoreFollowup, ...]
+    total: int
+
+
+@dataclass(frozen=True)
 class TipView:
     masked_name: str
     tips: tuple[tuple[str, str], ...]  # (product, tip text)
@@ -104,6 +120,62 @@ class CareDesk:
         )
         return FollowupView(mask_name(row.name), items)
 
+    def store_followups(
+        self, store_id: int, staff_id: int | None, actor: Actor, limit: int = 10
+    ) -> StoreFollowups:
+        """What the store has to follow up today: care messages going out today to
+        its customers and the clerks' tasks due by today (this clerk's first)."""
+        box, people = t.care_outbox, t.customers
+        today = local_date(self._clock(), self._tz)
+        end = local_to_utc(
+            dt.datetime.combine(today + dt.timedelta(days=1), dt.time()), self._tz
+        )
+        with UnitOfWork(self._engine) as uow:
+            rows = uow.connection.execute(
+                select(
+                    box.c.customer_id,
+                    people.c.name,
+                    box.c.trigger,
+                    box.c.status,
+                    box.c.body,
+                    box.c.staff_id,
+                )
+                .select_from(box.join(people, box.c.customer_id == people.c.id))
+                .where(
+                    people.c.home_store_id == store_id,
+                    box.c.status.in_(("pending", "task")),
+                    box.c.scheduled_at < end,
+                )
+                .order_by(
+                    (box.c.staff_id == staff_id).desc(),
+                    box.c.status.desc(),
+                    box.c.scheduled_at,
+                )
+                .limit(200)
+            ).all()
+            store = uow.connection.execute(
+                select(t.stores.c.name).where(t.stores.c.id == store_id)
+            ).scalar_one_or_none()
+            audit(
+                uow,
+                self._clock(),
+                actor,
+                "care_store_followups",
+                None,
+                {"n": len(rows)},
+            )
+            uow.commit()
+        items = tuple(
+            StoreFollowup(
+                mask_name(r.name),
+                TRIGGER_LABELS.get(r.trigger, r.trigger),
+                r.status,
+                r.body,
+            )
+            for r in rows
+        )
+        return StoreFollowups(store or "", today, items[:limit], len(items))
+
     def schedule(
         self, customer_id: int, actor: Actor, day: dt.date, request: str
     ) -> tuple[str, dt.datetime, bool]:
@@ -123,7 +195,7 @@ class CareDesk:
             body = (
                 f"店员跟进：{_topic(request)}"
                 if for_clerk
-                else greeting + _topic(request)
+                else greeting + _topic(request) + _signature(uow, actor.staff_id)
             )
             key = f"manual:{customer_id}:{day}:{digest}"
             exists = uow.connection.execute(
@@ -142,6 +214,7 @@ class CareDesk:
                     scheduled_at=local_to_utc(when, self._tz),
                     status="task" if for_clerk else "pending",
                     attempts=0,
+                    staff_id=actor.staff_id,
                     created_at=self._clock(),
                 )
             )
@@ -218,6 +291,22 @@ class CareDesk:
             audit(uow, self._clock(), actor, "unsubscribe", customer_id, detail)
             uow.commit()
         return mask_name(row.name)
+
+
+def _signature(uow: UnitOfWork, staff_id: int | None) -> str:
+    """'——上海静安店 小李' for a reminder a clerk scheduled on the console."""
+    if staff_id is None:
+        return ""
+    row = uow.connection.execute(
+        select(t.staff.c.display_name, t.stores.c.name)
+        .select_from(t.staff.outerjoin(t.stores, t.staff.c.store_id == t.stores.c.id))
+        .where(t.staff.c.id == staff_id)
+    ).first()
+    if row is None:
+        return ""
+    if row.name and row.name not in row.display_name:
+        return f"（{row.name} {row.display_name}）"
+    return f"（{row.display_name}）"
 
 
 def _topic(request: str) -> str:

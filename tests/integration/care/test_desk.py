@@ -133,3 +133,34 @@ def test_a_named_item_she_never_bought_gets_the_tip_of_its_kind(desk, knowledge)
         product="麂皮靴子"
     )
     assert desk.tips(1, CLERK, "雨伞").tips == ()
+
+
+def test_a_reminder_from_the_console_is_signed_by_the_clerk(desk, desk_db):
+    with desk_db.connect() as conn:
+        clerk = conn.execute(
+            select(t.staff.c.id, t.staff.c.display_name).where(
+                t.staff.c.username == "s01c2"
+            )
+        ).one()
+    signed = Actor("console:s01c2:1:1", "console", "s01c2", clerk.id, 1)
+    desk.schedule(1, signed, dt.date(2026, 11, 24), "提醒她来取改好的裤子")
+    (reminder,) = [
+        r for r in outbox_of(desk_db, 1) if r.trigger == "manual" and r.staff_id
+    ]
+    assert reminder.staff_id == clerk.id
+    assert (
+        reminder.body
+        == f"王女士您好，门店提醒您：来取改好的裤子（{clerk.display_name}）"
+    )
+
+
+def test_the_store_list_has_todays_messages_and_tasks_of_its_customers(desk, desk_db):
+    clerk = Actor("console:s01c1:1:1", "console", "s01c1", 1, 1)
+    desk.schedule(1, clerk, DEMO_AS_OF, "今天提醒我给她打电话")
+    view = desk.store_followups(1, 1, clerk)
+    assert view.store == "上海静安店" and view.day == DEMO_AS_OF
+    assert view.items[0].body == "店员跟进：给她打电话"  # this clerk's own task first
+    assert view.items[0].customer == "王**"
+    assert view.total >= len(view.items) > 1
+    other = desk.store_followups(2, None, clerk)
+    assert "店员跟进：给她打电话" not in [i.body for i in other.items]
