@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,14 @@ def log_in(browser, consoles: str, username: str):
     return page
 
 
+def newest_suggestion(page) -> int:
+    """The id of the newest suggestion on the card (0 for none)."""
+    ids = page.eval_on_selector_all(
+        "#suggestions .suggestion", "rows => rows.map(r => Number(r.dataset.id))"
+    )
+    return max(ids, default=0)
+
+
 def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     DOCS.mkdir(exist_ok=True)
     clerk = log_in(browser, consoles, "s01c4")
@@ -58,13 +67,18 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     clerk.press("#text", "Enter")
     clerk.wait_for_selector("#customer-card")
     assert "M00000001" in clerk.inner_text("#customer-card")
+    before = newest_suggestion(clerk)
     clerk.click("button[data-say=给她推荐点东西]")
-    clerk.locator(".msg.bot", has_text="个性化推荐").wait_for()
-    clerk.wait_for_load_state("networkidle")
-    clerk.wait_for_selector("#suggestions button.bought")
+    answer = clerk.locator(".msg.bot", has_text="个性化推荐")
+    answer.wait_for()
+    product = re.search(r"1\. (.+?)（", answer.inner_text()).group(1)
+    # the card refreshes after the answer: wait until it shows this answer's items
+    deadline = time.monotonic() + 30
+    while newest_suggestion(clerk) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
     first = clerk.locator("#suggestions .suggestion").first
+    assert product in first.inner_text()
     suggestion_id = int(first.get_attribute("data-id"))
-    product = first.locator("div").first.inner_text()
     first.locator("button.bought").click()
     clerk.wait_for_selector(f'.suggestion[data-id="{suggestion_id}"] .tag')
     assert "已购买" in clerk.inner_text(f'.suggestion[data-id="{suggestion_id}"]')
