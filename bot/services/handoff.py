@@ -69,8 +69,7 @@ class HandoffService:
         """(handoff id, True if opened now); an open one for the sender is reused."""
         now = self._clock()
         with UnitOfWork(self._engine) as uow:
-            store = HandoffStore(uow.connection)
-            store.expire(now - self._expire, now)
+            store = self._current(uow)
             current = store.waiting_for(actor.sender_id)
             if current is not None:
                 uow.commit()
@@ -93,11 +92,8 @@ class HandoffService:
 
     def waiting(self, sender_id: str) -> int | None:
         """The handoff this conversation waits in, if any (expired ones end here)."""
-        now = self._clock()
         with UnitOfWork(self._engine) as uow:
-            store = HandoffStore(uow.connection)
-            store.expire(now - self._expire, now)
-            found = store.waiting_for(sender_id)
+            found = self._current(uow).waiting_for(sender_id)
             uow.commit()
         return found
 
@@ -110,11 +106,8 @@ class HandoffService:
 
     def queue(self, store_id: int | None = None) -> list[QueueEntry]:
         """Waiting conversations, oldest first; names masked."""
-        now = self._clock()
         with UnitOfWork(self._engine) as uow:
-            store = HandoffStore(uow.connection)
-            store.expire(now - self._expire, now)
-            rows = store.waiting(store_id)
+            rows = self._current(uow).waiting(store_id)
             uow.commit()
         return [
             QueueEntry(
@@ -181,6 +174,13 @@ class HandoffService:
             actor = Actor(handoff.sender_id, handoff.channel, staff_username)
             audit(uow, now, actor, "handoff_close", handoff.customer_id)
             uow.commit()
+
+    def _current(self, uow: UnitOfWork) -> HandoffStore:
+        """The queue with handoffs nobody closed in `expire_hours` ended."""
+        now = self._clock()
+        store = HandoffStore(uow.connection)
+        store.expire(now - self._expire, now)
+        return store
 
     @staticmethod
     def _open_handoff(store: HandoffStore, handoff_id: int, staff_username: str):

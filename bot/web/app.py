@@ -88,13 +88,7 @@ async def login_form(request: web.Request, error: str | None = None) -> web.Resp
     # one token per browser: a second tab (or a favicon fetch) must not void the first
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     answer = render(request, "login.html", login_csrf=token, error=error)
-    answer.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.app["secure_cookies"],
-    )
+    _cookie(request, answer, LOGIN_CSRF_COOKIE, token)
     if error:
         answer.set_status(401 if "锁定" not in error else 423)
     return answer
@@ -127,15 +121,20 @@ async def login(request: web.Request) -> web.Response:
     staff = await asyncio.to_thread(request.app["auth"].session, token)
     target = "/manager" if staff and staff.is_manager else "/"
     answer = web.HTTPFound(target)
+    _cookie(request, answer, SESSION_COOKIE, token)
+    answer.del_cookie(LOGIN_CSRF_COOKIE)
+    raise answer
+
+
+def _cookie(request: web.Request, answer, name: str, value: str) -> None:
+    """HttpOnly, same-site only, and HTTPS-only when the console runs behind TLS."""
     answer.set_cookie(
-        SESSION_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
         samesite="Strict",
         secure=request.app["secure_cookies"],
     )
-    answer.del_cookie(LOGIN_CSRF_COOKIE)
-    raise answer
 
 
 async def logout(request: web.Request) -> web.Response:
