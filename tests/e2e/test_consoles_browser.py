@@ -139,3 +139,30 @@ def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
     assert "已标记：应为 out_of_scope" in manager.inner_text("ol.transcript")
     sender = re.search(r"id=([^&]+)", manager.url).group(1)
     assert sender.startswith("console")
+
+
+def test_a_clerk_answers_a_waiting_wechat_customer(bot, consoles, browser):
+    from tests.e2e.test_wechat_channel import verify
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.connect() as conn:
+        customer_id = conn.execute(
+            select(t.customers.c.id)
+            .where(t.customers.c.home_store_id == 7, t.customers.c.phone.isnot(None))
+            .order_by(t.customers.c.id)
+            .limit(1)
+        ).scalar_one()
+    chat = bot.wechat()
+    openid = f"oTablet{customer_id}x"
+    verify(bot, chat, openid, customer_id)
+    chat.text(openid, "转人工")
+    chat.text(openid, "我的外套拉链坏了")
+    clerk = log_in(browser, consoles, "s07c1")
+    entry = clerk.locator(".handoff", has_text="我的外套拉链坏了")
+    entry.wait_for()
+    entry.locator("input").fill("您好，明天带来店里免费修")
+    entry.locator("button", has_text="回复").click()
+    entry = clerk.locator(".handoff", has_text="店员：您好，明天带来店里免费修")
+    entry.wait_for()
+    assert bot.wechat_api.sent[-1][1:] == (openid, "您好，明天带来店里免费修")
+    clerk.screenshot(path=str(DOCS / "console-handoff.png"))

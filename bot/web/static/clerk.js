@@ -106,9 +106,16 @@
       send.addEventListener("click", async () => {
         try { await call("POST", "/api/handoffs/" + h.id + "/reply", { text: input.value }); input.value = ""; }
         catch (e) { alert(e.message); }
+        refreshQueue();
       });
       close.addEventListener("click", async () => { await call("POST", "/api/handoffs/" + h.id + "/close", {}); refreshQueue(); });
-      queue.append(el("div", { class: "suggestion" }, el("div", {}, "#" + h.id + " " + h.customer + "：" + h.reason), input, send, " ", close));
+      const thread = el("div", { class: "why" });
+      queue.append(el("div", { class: "suggestion handoff", "data-id": String(h.id) },
+        el("div", {}, "#" + h.id + " " + h.customer + "：" + h.reason), thread, input, send, " ", close));
+      call("GET", "/api/handoffs/" + h.id).then((messages) => {
+        (messages || []).slice(-4).forEach((m) => thread.append(
+          el("div", {}, (m.author === "staff" ? "店员：" : "顾客：") + m.body + (m.delivery === "ok" ? "" : "（未送达）"))));
+      }).catch(() => {});
     });
   }
 
