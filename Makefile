@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat bench-review clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -89,6 +89,9 @@ bench: $(INSTALLED) $(MODEL)
 
 bench-wechat: $(INSTALLED) $(MODEL)
 	$(BIN)/python -m bench.wechat_latency
+
+bench-review: $(INSTALLED)
+	$(BIN)/python -m bench.review_console
 
 # 1,000,000 customers / ~20 M order lines (made once under var/bench, ~15 min), then
 # a full `salesbot segment` against a plain pandas baseline in the same run.
