@@ -91,7 +91,11 @@ class Services:
 
         tracker = TrackerStore(shared_engine(config.tracker_url()))
         return ConversationLog(
-            self.engine, tracker, config.business_timezone(), self.intents
+            self.engine,
+            tracker,
+            config.business_timezone(),
+            self.intents,
+            segment_names=self.knowledge.segments.display_names()["segment"],
         )
 
     @cached_property

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -88,6 +88,7 @@ class TranscriptView:
     row: Row
     turns: tuple[Turn, ...]
     flagged: dict[int, str] = field(default_factory=dict)
+    suggestions: tuple[tuple[str, str, str | None], ...] = ()  # product, kind, outcome
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,14 @@ class ConversationLog:
         tz: ZoneInfo,
         intents: Iterable[str],
         clock: Callable[[], dt.datetime] = utcnow,
+        segment_names: dict[str, str] | None = None,
     ) -> None:
         self._engine = engine
         self._tracker = tracker
         self._tz = tz
         self._intents = frozenset(intents)
         self._clock = clock
+        self._segment_names = segment_names or {}
 
     @property
     def tracker(self) -> TrackerStore:
@@ -122,6 +125,8 @@ class ConversationLog:
         start = dt.datetime.combine(filters.start, dt.time(), self._tz).timestamp()
         end_day = filters.end + dt.timedelta(days=1)
         end = dt.datetime.combine(end_day, dt.time(), self._tz).timestamp()
+        if filters.segment in self._segment_names:  # a key typed instead of the name
+            filters = replace(filters, segment=self._segment_names[filters.segment])
         senders = self._tracker.senders_between(start, end)
         events = self._tracker.events_of(senders)
         summaries = [s for s in (summarize(k, v) for k, v in events.items()) if s]
@@ -177,8 +182,10 @@ class ConversationLog:
                 audit(
                     uow, self._clock(), viewer.actor(), "read_transcript", customer_id
                 )
+            shown = _suggestions(uow, _customers(summary, people), summary)
             uow.commit()
-        return TranscriptView(self._row(summary, people, store_id), turns, flagged)
+        row = self._row(summary, people, store_id)
+        return TranscriptView(row, turns, flagged, shown)
 
     def flag(
         self, viewer: Viewer, sender_id: str, event_id: int, correct_intent: str
@@ -300,6 +307,7 @@ class ConversationLog:
     def _row(self, summary: Summary, people: _People, store_id: int | None) -> Row:
         customers = _customers(summary, people)
         first = customers[0] if customers else None
+        segment = people.segments.get(first, "-") if first else "-"
         started = dt.datetime.fromtimestamp(summary.started, self._tz).replace(
             tzinfo=None
         )
@@ -310,13 +318,34 @@ class ConversationLog:
             turns=summary.user_turns,
             intents=summary.intents,
             customer=mask_name(people.names[first]) if first in people.names else "-",
-            segment=people.segments.get(first, "-") if first else "-",
+            segment=self._segment_names.get(segment, segment),
             store=people.store_names.get(store_id, "-") if store_id else "-",
             staff=summary.staff or "-",
             lowest_confidence=summary.lowest_confidence,
             fallback=summary.fallback,
             handoff=summary.handoff,
         )
+
+
+def _suggestions(uow: UnitOfWork, customers: list[int], summary: Summary):
+    """What was suggested to the conversation's customers while it ran, and what
+    came of it (the clerk's one-tap outcomes land here)."""
+    if not customers:
+        return ()
+    log, products = t.recommendation_log, t.products
+    start = dt.datetime.utcfromtimestamp(summary.started) - dt.timedelta(minutes=1)
+    end = dt.datetime.utcfromtimestamp(summary.last) + dt.timedelta(minutes=1)
+    rows = uow.connection.execute(
+        select(products.c.name, log.c.kind, log.c.outcome)
+        .select_from(log.join(products, log.c.product_id == products.c.id))
+        .where(
+            log.c.customer_id.in_(customers),
+            log.c.shown_at >= start,
+            log.c.shown_at <= end,
+        )
+        .order_by(log.c.id)
+    ).all()
+    return tuple((name, kind, outcome) for name, kind, outcome in rows)
 
 
 def _customers(summary: Summary, people: _People) -> list[int]:

@@ -109,6 +109,8 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     assert "lookup_customer" in text and "recommend_products" in text
     assert "13800000000" not in text and "138****0000" in text
     assert product.split()[0] in text
+    sold = manager.locator("section.shown tr", has_text=product).first
+    assert "已购买" in sold.inner_text()
     manager.screenshot(path=str(DOCS / "console-transcript.png"), full_page=True)
     manager.goto(f"{consoles}/manager/dashboard")
     manager.wait_for_load_state("networkidle")
