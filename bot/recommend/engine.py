@@ -337,17 +337,24 @@ def _upsell_anchors(catalog, owned, anchor_id) -> list[Owned]:
     )
 
 
-def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
-    allowed = catalog.in_stock.copy()
-    if shopper.dislikes:
-        dislikes = catalog.code_list(shopper.dislikes)
+def not_disliked(catalog: Catalog, dislikes: Iterable[str]) -> np.ndarray:
+    """Items whose category, subcategory, brand and colour she did not say she
+    dislikes."""
+    allowed = np.ones(len(catalog), dtype=bool)
+    codes = catalog.code_list(dislikes)
+    if codes:
         for column in (
             catalog.category,
             catalog.subcategory,
             catalog.brand,
             catalog.color,
         ):
-            allowed &= ~np.isin(column, dislikes)
+            allowed &= ~np.isin(column, codes)
+    return allowed
+
+
+def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
+    allowed = catalog.in_stock & not_disliked(catalog, shopper.dislikes)
     for o in owned:
         n = catalog.position[o.product_id]
         if not catalog.consumable[n] or not _due(catalog.items[n], o, rules, today):

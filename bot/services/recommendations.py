@@ -34,6 +34,7 @@ from bot.recommend.engine import (
     ServingIndex,
     Shopper,
     Suggestion,
+    not_disliked,
 )
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
@@ -238,20 +239,14 @@ class RecommendationService:
         if customer_id is not None:
             with UnitOfWork(self._engine) as uow:
                 require_customer(uow.customers, customer_id)
-                store = RecommendationStore(uow.connection)
-                shopper = self._shopper(
-                    store,
-                    customer_id,
-                    SegmentStore(uow.connection).latest_for(customer_id),
-                )
+                snapshot = SegmentStore(uow.connection).latest_for(customer_id)
+                dislikes = RecommendationStore(uow.connection).dislikes(customer_id)
                 audit(uow, self._clock(), actor, f"highlights_{kind}", customer_id)
                 uow.commit()
-            liked = [catalog.codes[c] for c in shopper.categories if c in catalog.codes]
+            prefs = ((snapshot or {}).get("details") or {}).get("prefs") or {}
+            liked = catalog.code_list(name for name, _ in prefs.get("categories", []))
             favourite = np.isin(catalog.category, liked)
-            flags = flags & ~np.array(
-                [_disliked(item, shopper.dislikes) for item in catalog.items],
-                dtype=bool,
-            )
+            flags = flags & not_disliked(catalog, dislikes)
         eligible = np.flatnonzero(flags & catalog.in_stock)
         order = np.lexsort((-index.popularity[eligible], ~favourite[eligible]))
         candidates = [catalog.items[i] for i in eligible[order][: limit * 3]]
@@ -397,12 +392,6 @@ class RecommendationService:
 
     def _today(self) -> dt.date:
         return local_date(self._clock(), self._tz)
-
-
-def _disliked(item: CatalogItem, dislikes: frozenset[str]) -> bool:
-    return bool(
-        {item.category, item.subcategory, item.brand, item.color or ""} & dislikes
-    )
 
 
 def _item(row: dict, today: dt.date, new_days: int) -> CatalogItem:

@@ -178,3 +178,28 @@ def test_a_newer_model_is_picked_up_without_a_restart(demo_db, knowledge, tmp_pa
     assert service.models.get().version == second.version
     assert (path / "model.npz").exists() and (path / "meta.json").exists()
     assert second.stats["lines"] > 0 and second.stats["rules"] > 0
+
+
+def test_highlights_leave_out_what_she_dislikes_and_stay_in_stock(service, demo_db):
+    from bot.db.uow import UnitOfWork
+
+    clerk = Actor("tablet-highlights", "rest")
+    customer_id = customer_ids(demo_db[1])[11]
+    shop = service.highlights("promo", None, clerk, 5)
+    assert shop.items and not shop.personal
+    brand = shop.items[0].brand
+    with UnitOfWork(demo_db[1]) as uow:
+        uow.customers.add_preference(customer_id, "dislike", brand, NOON, "test")
+        uow.commit()
+    hers = service.highlights("promo", customer_id, clerk, 5)
+    assert hers.personal and hers.items
+    assert brand not in {item.brand for item in hers.items}
+    with demo_db[1].connect() as conn:
+        stock = dict(
+            conn.execute(
+                select(t.products.c.id, t.products.c.stock).where(
+                    t.products.c.id.in_([i.id for i in hers.items])
+                )
+            ).all()
+        )
+    assert all(stock[i.id] > 0 and i.is_promo for i in hers.items)
