@@ -24,13 +24,18 @@ class HandoffStore:
             .values(status="expired", closed_at=now)
         )
 
-    def waiting_for(self, sender_id: str) -> int | None:
+    def waiting_for(
+        self, sender_id: str, since: dt.datetime | None = None
+    ) -> int | None:
+        """Her waiting handoff; with `since`, only one opened from then on."""
         queue = t.handoffs
+        query = select(queue.c.id).where(
+            queue.c.sender_id == sender_id, queue.c.status == WAITING
+        )
+        if since is not None:
+            query = query.where(queue.c.created_at >= since)
         return self._c.execute(
-            select(queue.c.id)
-            .where(queue.c.sender_id == sender_id, queue.c.status == WAITING)
-            .order_by(queue.c.id.desc())
-            .limit(1)
+            query.order_by(queue.c.id.desc()).limit(1)
         ).scalar_one_or_none()
 
     def home_store(self, customer_id: int | None) -> int | None:

@@ -91,11 +91,12 @@ class HandoffService:
         return handoff_id, True
 
     def waiting(self, sender_id: str) -> int | None:
-        """The handoff this conversation waits in, if any (expired ones end here)."""
+        """The handoff this conversation waits in, if any. Asked for every message a
+        customer sends, so it only reads: a handoff past `expire_hours` counts as
+        ended here and is marked so by the next queue read or handoff."""
+        since = self._clock() - self._expire
         with UnitOfWork(self._engine) as uow:
-            found = self._current(uow).waiting_for(sender_id)
-            uow.commit()
-        return found
+            return HandoffStore(uow.connection).waiting_for(sender_id, since)
 
     def customer_said(self, handoff_id: int, text: str) -> None:
         with UnitOfWork(self._engine) as uow:
