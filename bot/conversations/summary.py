@@ -24,6 +24,7 @@ class Summary:
     handoff: bool
     staff: str | None
     store_id: int | None
+    staff_id: int | None
     customer_ids: tuple[int, ...]
     openid: str | None
 
@@ -80,6 +81,7 @@ def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:
         handoff=HANDOFF in names,
         staff=staff.get("username") if staff else None,
         store_id=staff.get("store_id") if staff else None,
+        staff_id=staff.get("id") if staff else None,
         customer_ids=tuple(dict.fromkeys(customers)),
         openid=openid_of(sender_id),
     )

@@ -147,6 +147,28 @@ class ConversationLog:
         return sorted(rows, key=lambda r: r.started, reverse=True)
 
     def transcript(self, viewer: Viewer, sender_id: str) -> TranscriptView:
+        summary, people, store_id, turns = self._readable(viewer, sender_id)
+        customers = _customers(summary, people)
+        with UnitOfWork(self._engine) as uow:
+            flagged = dict(
+                uow.connection.execute(
+                    select(
+                        t.nlu_corrections.c.event_id, t.nlu_corrections.c.correct_intent
+                    ).where(t.nlu_corrections.c.sender_id == sender_id)
+                ).all()
+            )
+            for customer_id in customers:
+                audit(
+                    uow, self._clock(), viewer.actor(), "read_transcript", customer_id
+                )
+            shown = _suggestions(uow, customers, summary)
+            uow.commit()
+        row = self._row(summary, people, store_id)
+        return TranscriptView(row, turns, flagged, shown)
+
+    def _readable(self, viewer: Viewer, sender_id: str):
+        """(summary, people, store, masked turns) of a conversation this viewer may
+        read; LookupError or NotYours otherwise."""
         events = self._tracker.events_of([sender_id]).get(sender_id, [])
         summary = summarize(sender_id, events)
         if summary is None:
@@ -170,45 +192,29 @@ class ConversationLog:
             )
             for turn in transcript(events)
         )
-        with UnitOfWork(self._engine) as uow:
-            flagged = dict(
-                uow.connection.execute(
-                    select(
-                        t.nlu_corrections.c.event_id, t.nlu_corrections.c.correct_intent
-                    ).where(t.nlu_corrections.c.sender_id == sender_id)
-                ).all()
-            )
-            for customer_id in _customers(summary, people):
-                audit(
-                    uow, self._clock(), viewer.actor(), "read_transcript", customer_id
-                )
-            shown = _suggestions(uow, _customers(summary, people), summary)
-            uow.commit()
-        row = self._row(summary, people, store_id)
-        return TranscriptView(row, turns, flagged, shown)
+        return summary, people, store_id, turns
 
     def flag(
         self, viewer: Viewer, sender_id: str, event_id: int, correct_intent: str
     ) -> None:
-        """Mark a user turn as misunderstood; `correct_intent` must be a known one."""
+        """Mark a user turn as misunderstood; `correct_intent` must be a known one.
+        The turn is kept as the manager read it (masked)."""
         if correct_intent not in self._intents:
             raise ValueError(f"unknown intent {correct_intent!r}")
-        view = self.transcript(viewer, sender_id)
+        *_, turns = self._readable(viewer, sender_id)
         turn = next(
-            (x for x in view.turns if x.event_id == event_id and x.author != "bot"),
+            (x for x in turns if x.event_id == event_id and x.author != "bot"),
             None,
         )
         if turn is None:
             raise LookupError(f"no user turn {event_id} in {sender_id!r}")
-        raw = self._tracker.events_of([sender_id])[sender_id]
-        text = next(e.get("text") or "" for e in raw if e["id"] == event_id)
         try:
             with UnitOfWork(self._engine) as uow:
                 uow.connection.execute(
                     insert(t.nlu_corrections).values(
                         sender_id=sender_id,
                         event_id=event_id,
-                        text=mask_text(text),
+                        text=turn.text,
                         predicted_intent=turn.intent,
                         correct_intent=correct_intent,
                         staff_id=viewer.staff_id,
@@ -328,8 +334,9 @@ class ConversationLog:
 
 
 def _suggestions(uow: UnitOfWork, customers: list[int], summary: Summary):
-    """What was suggested to the conversation's customers while it ran, and what
-    came of it (the clerk's one-tap outcomes land here)."""
+    """What this conversation suggested to its customers (same channel, and on the
+    console the same clerk, while it ran), and what came of it (the clerk's one-tap
+    outcomes land here). Another clerk's suggestions to her meanwhile are not shown."""
     if not customers:
         return ()
     log, products = t.recommendation_log, t.products
@@ -342,6 +349,10 @@ def _suggestions(uow: UnitOfWork, customers: list[int], summary: Summary):
             log.c.customer_id.in_(customers),
             log.c.shown_at >= start,
             log.c.shown_at <= end,
+            log.c.channel == summary.channel,
+            log.c.staff_id == summary.staff_id
+            if summary.staff_id is not None
+            else log.c.staff_id.is_(None),
         )
         .order_by(log.c.id)
     ).all()

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.config import business_timezone
 from bot.services.conversations import Filters, NotYours, Viewer
 from bot.timeutil import local_date, utcnow
 
@@ -35,7 +36,7 @@ def viewer_of(request: web.Request) -> Viewer:
 def filters_of(request: web.Request) -> Filters:
     """Filters from the query string; bad values are a 400, not a crash."""
     query = request.query
-    today = local_date(utcnow(), _tz())
+    today = local_date(utcnow(), business_timezone())
     try:
         end = dt.date.fromisoformat(query.get("end") or today.isoformat())
         start = dt.date.fromisoformat(
@@ -56,12 +57,6 @@ def filters_of(request: web.Request) -> Filters:
         intent=query.get("intent") or None,
         **{name: query.get(name) == "1" for name in FLAGS},
     )
-
-
-def _tz():
-    from bot.config import business_timezone
-
-    return business_timezone()
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -111,7 +106,7 @@ async def conversation(request: web.Request) -> web.Response:
         view=view,
         sender=sender,
         intents=request.app["intents"],
-        tz=_tz(),
+        tz=business_timezone(),
     )
 
 

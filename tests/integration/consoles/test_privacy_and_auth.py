@@ -190,3 +190,32 @@ def _knowledge():
     from bot.knowledge import load_knowledge
 
     return load_knowledge(knowledge_dir())
+
+
+def test_a_transcript_lists_only_its_own_clerks_suggestions(world):
+    engine, tracker = world
+    at = NOW.replace(tzinfo=dt.timezone.utc).timestamp()
+    add_events(tracker, "console:s01c1:1:1", conversation_about(1, "查"), at)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.recommendation_log),
+            [
+                {
+                    "customer_id": 1,
+                    "product_id": product,
+                    "kind": "personal",
+                    "reason": "x",
+                    "channel": "console",
+                    "staff_id": staff,
+                    "shown_at": NOW,
+                    "outcome": outcome,
+                }
+                for product, staff, outcome in [(1, 1, "bought"), (2, 6, None)]
+            ],
+        )
+    log = ConversationLog(engine, tracker, SHANGHAI, ["lookup_customer"])
+    view = log.transcript(Viewer(0, "hq", "head_office", None), "console:s01c1:1:1")
+    with engine.connect() as conn:
+        first = conn.execute(select(t.products.c.name).where(t.products.c.id == 1))
+        name = first.scalar_one()
+    assert view.suggestions == ((name, "personal", "bought"),)
