@@ -166,8 +166,6 @@ async def handoff_thread(request: web.Request) -> web.Response:
 
 
 async def handoff_reply(request: web.Request) -> web.Response:
-    from bot.channels.wechat_api import default_text_sender
-
     handoff_id = await _own_handoff(request)
     body = await _json(request)
     text = body.get("text")
@@ -179,7 +177,7 @@ async def handoff_reply(request: web.Request) -> web.Response:
             handoff_id,
             request["staff"].username,
             text,
-            default_text_sender(),
+            request.app["send_text"],
         )
     except HandoffError as error:
         return web.json_response({"error": str(error)}, status=502)
