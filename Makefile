@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test bench bench-segments bench-recommend bench-wechat bench-review clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -24,6 +24,7 @@ test: $(INSTALLED) $(MODEL) browser
 	$(BIN)/salesbot validate-data
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
 	$(MAKE) --no-print-directory rasa-test
+	$(MAKE) --no-print-directory nlu-report
 
 install: $(INSTALLED)
 
@@ -82,6 +83,20 @@ e2e: $(INSTALLED) $(MODEL)
 rasa-test: $(INSTALLED) $(MODEL) browser
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
 		--fail-on-prediction-errors --out var/results/core
+
+# Intent accuracy: Rasa's 5-fold cross-validation over data/nlu and the held-out
+# phrasings of tests/nlu/heldout.yml, confusions printed and charted
+# (var/results/nlu-confusions.png); fails below tests/nlu/floors.yml.
+nlu-report: $(INSTALLED) $(MODEL) browser
+	rm -rf var/results/nlu-cv var/results/nlu-heldout && mkdir -p var/results
+	$(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation \
+		--folds 5 --out var/results/nlu-cv >var/results/nlu-cv.log 2>&1 || \
+		{ tail -20 var/results/nlu-cv.log; exit 1; }
+	$(BIN)/rasa test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml \
+		--out var/results/nlu-heldout >var/results/nlu-heldout.log 2>&1 || \
+		{ tail -20 var/results/nlu-heldout.log; exit 1; }
+	$(BIN)/salesbot nlu-report var/results/nlu-cv var/results/nlu-heldout \
+		--floors tests/nlu/floors.yml --chart var/results/nlu-confusions.png
 
 bench: $(INSTALLED) $(MODEL)
 	$(BIN)/python -m bench.lookup_latency

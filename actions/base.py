@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.names import CUSTOMER_SLOT, IDENTIFIER_ENTITIES
+from actions.dialogue import (
+    confidence,
+    confirmed,
+    latest_metadata,
+    offer_intents,
+    picked,
+    replay,
+    request_of,
+)
+from actions.names import (
+    CHOICES_SLOT,
+    CUSTOMER_SLOT,
+    IDENTIFIER_ENTITIES,
+    LOOKUP_CUSTOMER,
+    PENDING_SLOT,
+)
 from bot import bootstrap
 from bot.identity.senders import CONSOLE_CHANNEL, CUSTOMER_CHANNELS, openid_of
 from bot.services.customers import Actor
 
 logger = logging.getLogger(__name__)
+SESSION = dt.timedelta(hours=1)
 
 
 def from_customer(tracker: Tracker) -> bool:
@@ -40,21 +58,25 @@ def actor_of(tracker: Tracker) -> Actor:
     )
 
 
-def latest_metadata(tracker: Tracker) -> dict:
-    """The metadata the channel attached to the latest user message."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            metadata = event.get("metadata")
-            return metadata if isinstance(metadata, dict) else {}
-    return {}
-
-
 def customer_in_context(tracker: Tracker) -> int | None:
     value = tracker.get_slot(CUSTOMER_SLOT)
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def conversation_start(tracker: Tracker) -> dt.datetime:
+    """When this conversation (Rasa session) started, in UTC."""
+    started = None
+    for event in tracker.events:
+        if event.get("event") == "session_started" or started is None:
+            started = event.get("timestamp") or started
+    if not started:
+        return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - SESSION
+    return dt.datetime.fromtimestamp(float(started), dt.timezone.utc).replace(
+        tzinfo=None
+    )
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -99,6 +121,7 @@ class ServiceAction(Action, ABC):
 
     services = staticmethod(bootstrap.services)
     for_customers = False
+    writes = False  # changes data: acts only on a confident, confirmed meaning
 
     @abstractmethod
     def name(self) -> str:
@@ -111,6 +134,10 @@ class ServiceAction(Action, ABC):
             dispatcher.utter_message(response="say_staff_only")
             return []
         try:
+            if self.writes and self.would_write(tracker):
+                unsure = self.unsure(dispatcher, tracker)
+                if unsure is not None:
+                    return unsure
             return await self.act(dispatcher, tracker)
         except Exception:
             logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
@@ -120,6 +147,26 @@ class ServiceAction(Action, ABC):
     @abstractmethod
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         """Reply through `dispatcher`; return events."""
+
+    def unsure(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
+        """Events that ask instead of writing, or None when the meaning is sure:
+        the message picks one of the choices just offered (it is replayed as
+        that choice), or the intent is confirmed or confident enough."""
+        choice = picked(tracker)
+        if choice is not None:
+            return act_on_choice(dispatcher, tracker, choice)
+        if confirmed(tracker) is not None:
+            return None
+        rules = self.services().knowledge.conversation
+        if confidence(tracker) >= rules.write_confidence:
+            return None
+        return offer_intents(
+            dispatcher,
+            tracker,
+            rules.offered_intents,
+            rules.unsure_below,
+            from_customer(tracker),
+        )
 
     async def call(self, function, *args):
         """Database work runs in a thread so the action server's loop stays free."""
@@ -135,13 +182,19 @@ class CustomerInContextAction(ServiceAction):
             customer_id = await self.verified_customer(dispatcher, tracker)
             if customer_id is None:
                 return []
+        elif first_identifier(tracker) is not None:
+            # a number and a question in one message: look her up, then answer
+            return [
+                SlotSet(PENDING_SLOT, request_of(tracker, keep_identifiers=False)),
+                FollowupAction(LOOKUP_CUSTOMER),
+            ]
         else:
             customer_id = customer_in_context(tracker)
         if customer_id is None:
             dispatcher.utter_message(response="say_no_customer_in_context")
-            return []
-        await self.answer(dispatcher, customer_id, actor_of(tracker), tracker)
-        return []
+            return [SlotSet(PENDING_SLOT, request_of(tracker))]
+        events = await self.answer(dispatcher, customer_id, actor_of(tracker), tracker)
+        return list(events or [])
 
     async def verified_customer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -167,5 +220,15 @@ class CustomerInContextAction(ServiceAction):
         customer_id: int,
         actor: Actor,
         tracker: Tracker,
-    ) -> None:
-        """Reply about `customer_id` for `actor`."""
+    ) -> list | None:
+        """Reply about `customer_id` for `actor`; events to return, if any."""
+
+
+def act_on_choice(
+    dispatcher: CollectingDispatcher, tracker: Tracker, choice: dict
+) -> list:
+    """Act on a picked choice: replay its meaning, or ask to rephrase ("都不是")."""
+    if choice.get("intent") is None:
+        dispatcher.utter_message(response=choice.get("reply") or "say_rephrase")
+        return [SlotSet(CHOICES_SLOT, None)]
+    return replay(tracker, choice, confirm=True)

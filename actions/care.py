@@ -11,13 +11,20 @@ from actions.base import (
     customer_in_context,
     latest_text,
 )
-from actions.names import ASK_CARE_TIPS, ASK_FOLLOWUPS, SCHEDULE_CARE, UNSUBSCRIBE
+from actions.names import (
+    ASK_CARE_TIPS,
+    ASK_FOLLOWUPS,
+    RESUBSCRIBE,
+    SCHEDULE_CARE,
+    UNSUBSCRIBE,
+)
 from actions.recommend import named_item
-from bot.care.when import parse_day
+from bot.locale.zh.dates import parse_day
 from bot.services.customers import Actor
 from bot.timeutil import local_date
 
 EVERYTHING = ("全部", "所有", "什么都不要", "任何消息")
+MARKETING_WORDS = ("营销", "优惠", "活动", "促销", "新品", "全部", "所有")
 
 
 class ActionAskFollowups(CustomerInContextAction):
@@ -69,6 +76,8 @@ class ActionAskFollowups(CustomerInContextAction):
 
 
 class ActionScheduleCare(CustomerInContextAction):
+    writes = True
+
     def name(self) -> str:
         return SCHEDULE_CARE
 
@@ -85,13 +94,18 @@ class ActionScheduleCare(CustomerInContextAction):
         if day is None:
             dispatcher.utter_message(response="say_ask_care_day")
             return
-        name, when, for_clerk = await self.call(
+        done = await self.call(
             desk.schedule, customer_id, actor, day, latest_text(tracker)
         )
+        if done.refused:
+            dispatcher.utter_message(
+                response="say_reminder_refused_no_consent", name=done.masked_name
+            )
+            return
         dispatcher.utter_message(
-            response="say_task_scheduled" if for_clerk else "say_care_scheduled",
-            name=name,
-            when=f"{when.month}月{when.day}日 {when:%H:%M}",
+            response="say_task_scheduled" if done.for_clerk else "say_care_scheduled",
+            name=done.masked_name,
+            when=f"{done.when.month}月{done.when.day}日 {done.when:%H:%M}",
         )
 
 
@@ -111,16 +125,22 @@ class ActionAskCareTips(CustomerInContextAction):
         about = named_item(tracker)
         view = await self.call(self.services().care.tips, customer_id, actor, about)
         if not view.tips:
-            dispatcher.utter_message(response="say_no_care_tips", name=view.masked_name)
+            response = "say_no_care_tips_for" if about else "say_no_care_tips"
+            dispatcher.utter_message(
+                response=response, name=view.masked_name, about=about
+            )
             return
         lines = [f"· {product}：{tip}" for product, tip in view.tips]
         dispatcher.utter_message(
-            response="say_care_tips", name=view.masked_name, lines="\n".join(lines)
+            response="say_care_tips" if view.bought else "say_care_tips_for_kind",
+            name=view.masked_name,
+            lines="\n".join(lines),
         )
 
 
 class ActionUnsubscribe(CustomerInContextAction):
     for_customers = True
+    writes = True
 
     def name(self) -> str:
         return UNSUBSCRIBE
@@ -138,5 +158,32 @@ class ActionUnsubscribe(CustomerInContextAction):
         )
         dispatcher.utter_message(
             response="say_unsubscribed_all" if everything else "say_unsubscribed",
+            name=name,
+        )
+
+
+class ActionResubscribe(CustomerInContextAction):
+    """A clerk records that the customer wants messages again (audited); "营销" or
+    "优惠" in the request brings marketing back too, else service messages only."""
+
+    for_customers = True
+    writes = True
+
+    def name(self) -> str:
+        return RESUBSCRIBE
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        marketing = any(word in latest_text(tracker) for word in MARKETING_WORDS)
+        name = await self.call(
+            self.services().care.resubscribe, customer_id, actor, marketing
+        )
+        dispatcher.utter_message(
+            response="say_resubscribed_all" if marketing else "say_resubscribed",
             name=name,
         )

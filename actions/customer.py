@@ -16,6 +16,7 @@ from actions.base import (
     known_customer,
 )
 from actions.names import (
+    ASK_BIRTHDAY,
     ASK_MEMBERSHIP,
     ASK_NEW_ARRIVALS,
     ASK_PROMOTIONS,
@@ -67,6 +68,31 @@ class ActionAskMembership(CustomerInContextAction):
             spend=yuan(card.lifetime_spend_fen),
             upgrade=upgrade,
             store=card.home_store,
+        )
+
+
+class ActionAskBirthday(CustomerInContextAction):
+    for_customers = True
+
+    def name(self) -> str:
+        return ASK_BIRTHDAY
+
+    async def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        customer_id: int,
+        actor: Actor,
+        tracker: Tracker,
+    ) -> None:
+        view = await self.call(self.services().customers.birthday, customer_id, actor)
+        if view.birthday is None:
+            dispatcher.utter_message(response="say_no_birthday", name=view.masked_name)
+            return
+        dispatcher.utter_message(
+            response="say_birthday",
+            name=view.masked_name,
+            day=f"{view.birthday.month}月{view.birthday.day}日",
+            until="就是今天" if view.days_until == 0 else f"还有{view.days_until}天",
         )
 
 
@@ -125,6 +151,7 @@ class ActionHumanHandoff(ServiceAction):
     the bot stays silent in her conversation until a clerk closes it."""
 
     for_customers = True
+    writes = True
 
     def name(self) -> str:
         return HUMAN_HANDOFF

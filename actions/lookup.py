@@ -13,7 +13,8 @@ from actions.base import (
     first_identifier,
     from_customer,
 )
-from actions.names import CUSTOMER_SLOT, LOOKUP_CUSTOMER
+from actions.dialogue import offered, replay
+from actions.names import CUSTOMER_SLOT, LOOKUP_CUSTOMER, PENDING_SLOT
 from bot.customers.identifiers import IdentifierError
 from bot.customers.masking import mask_phone
 from bot.customers.present import card_fields, shorten
@@ -61,7 +62,12 @@ class ActionLookupCustomer(ServiceAction):
             )
             return [SlotSet(CUSTOMER_SLOT, None)]
         dispatcher.utter_message(response="say_customer_card", **card_fields(card))
-        return [SlotSet(CUSTOMER_SLOT, str(card.customer_id))]
+        events = [SlotSet(CUSTOMER_SLOT, str(card.customer_id))]
+        waiting = offered(tracker, PENDING_SLOT)
+        if waiting:
+            # what the clerk asked before naming her (or with her number) is answered
+            events += replay(tracker, waiting, confirm=False)
+        return events
 
     async def start_verification(
         self,

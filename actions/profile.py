@@ -14,6 +14,7 @@ from actions.names import (
     NOTE_ENTITIES,
     NOTE_PREFERENCE,
 )
+from actions.recommend import after_suggestions, reply_outcome, said_of
 from bot import config
 from bot.customers.notes import notes_from
 from bot.customers.present import card_fields, history_fields
@@ -110,7 +111,11 @@ class ActionCustomerHistory(CustomerInContextAction):
 
 
 class ActionNotePreference(CustomerInContextAction):
-    """ "记一下她喜欢黑色" / "她不喜欢印花的": kept as likes, dislikes or sizes."""
+    """ "记一下她喜欢黑色" / "她不喜欢印花的" / "她穿S码": likes, dislikes, sizes.
+    Right after suggestions, a dislike also declines the suggestions it names (and
+    only those): "她不喜欢黄色" declines nothing when nothing yellow was shown."""
+
+    writes = True
 
     def name(self) -> str:
         return NOTE_PREFERENCE
@@ -121,7 +126,7 @@ class ActionNotePreference(CustomerInContextAction):
         customer_id: int,
         actor: Actor,
         tracker: Tracker,
-    ) -> None:
+    ) -> list:
         message = tracker.latest_message
         entities = [
             (e["entity"], str(e["value"]))
@@ -129,6 +134,21 @@ class ActionNotePreference(CustomerInContextAction):
             if e.get("entity") in NOTE_ENTITIES and e.get("value")
         ]
         notes = notes_from(latest_text(tracker), entities)
+        dislikes = tuple(n.value for n in notes if n.kind == "dislike")
+        if dislikes and after_suggestions(tracker):
+            service = self.services().recommendations
+            outcome = await self.call(
+                service.decline, customer_id, actor, said_of(tracker), dislikes
+            )
+            notes = [
+                n
+                for n in notes
+                if n.kind != "dislike" or n.value not in outcome.disliked
+            ]
+            if not notes:
+                return reply_outcome(
+                    dispatcher, tracker, outcome, "say_declined_dislike"
+                )
         customers = self.services().customers
         view = await self.call(customers.note_preferences, customer_id, actor, notes)
         dispatcher.utter_message(
@@ -136,3 +156,4 @@ class ActionNotePreference(CustomerInContextAction):
             name=view.masked_name,
             notes="；".join(note.label() for note in view.notes),
         )
+        return []

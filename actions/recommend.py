@@ -9,14 +9,18 @@ from actions.base import (
     CustomerInContextAction,
     ServiceAction,
     actor_of,
+    conversation_start,
     from_customer,
     known_customer,
+    latest_text,
 )
+from actions.dialogue import ask, confirmed, request_of
 from actions.names import (
     EXPLAIN_RECOMMENDATIONS,
     HANDLE_DENY,
     ITEM_ENTITIES,
     LOOKUP_CUSTOMER,
+    NAMED_ENTITIES,
     RECOMMEND_ACTIONS,
     RECOMMEND_CROSS_SELL,
     RECOMMEND_PRODUCTS,
@@ -25,6 +29,7 @@ from actions.names import (
 )
 from bot.recommend.present import addressed, suggestion_lines
 from bot.services.customers import Actor
+from bot.services.recommendations import Said
 
 KIND_LABELS = {"personal": "个性化推荐", "cross": "搭配推荐", "up": "升级推荐"}
 NOTHING_FITS = {
@@ -125,6 +130,11 @@ class ActionExplainRecommendations(CustomerInContextAction):
 
 
 class ActionRecordPurchase(CustomerInContextAction):
+    """ "她买了第二个" / "那副黑色手套她拿了": the suggestion meant is resolved
+    against every answer of the conversation; anything unclear is asked."""
+
+    writes = True
+
     def name(self) -> str:
         return RECORD_PURCHASE
 
@@ -134,37 +144,61 @@ class ActionRecordPurchase(CustomerInContextAction):
         customer_id: int,
         actor: Actor,
         tracker: Tracker,
-    ) -> None:
+    ) -> list:
         service = self.services().recommendations
-        outcome = await self.call(
-            service.record_purchase, customer_id, actor, named_item(tracker)
-        )
-        _reply_outcome(dispatcher, outcome, "say_purchase_recorded")
+        said = said_of(tracker)
+        outcome = await self.call(service.record_purchase, customer_id, actor, said)
+        return reply_outcome(dispatcher, tracker, outcome, "say_purchase_recorded")
 
 
 class ActionHandleDeny(ServiceAction):
-    """ "不要" right after suggestions declines them (and a named category, brand
-    or product becomes a dislike); anywhere else it is a plain no."""
+    """ "不要" / "不感兴趣" right after suggestions declines that answer, or the
+    suggestions it names; naming something that was not suggested only asks
+    whether to keep it as a dislike. Anywhere else it is a plain no."""
 
     for_customers = True
+    writes = True
 
     def name(self) -> str:
         return HANDLE_DENY
 
+    def would_write(self, tracker: Tracker) -> bool:
+        return after_suggestions(tracker)
+
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         customer_id = await known_customer(self, tracker)
-        if customer_id is None or not _after_suggestions(tracker):
+        if customer_id is None or not after_suggestions(tracker):
             dispatcher.utter_message(response="say_deny_ack")
             return []
+        said = said_of(tracker)
         service = self.services().recommendations
         outcome = await self.call(
-            service.decline, customer_id, actor_of(tracker), named_item(tracker)
+            service.decline, customer_id, actor_of(tracker), said, (), True
         )
-        _reply_outcome(dispatcher, outcome, "say_recommendation_declined")
-        return []
+        if outcome.status == "not_shown" and said.named:
+            return _offer_dislike(dispatcher, tracker, said.named)
+        return reply_outcome(
+            dispatcher, tracker, outcome, "say_recommendation_declined"
+        )
 
 
-def _after_suggestions(tracker: Tracker) -> bool:
+def said_of(tracker: Tracker) -> Said:
+    """The latest message as the recommendation service reads it."""
+    named = tuple(
+        str(e["value"])
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") in NAMED_ENTITIES and e.get("value")
+    )
+    mark = confirmed(tracker) or {}
+    return Said(
+        latest_text(tracker),
+        conversation_start(tracker),
+        tuple(dict.fromkeys(named)),
+        tuple(mark.get("chosen") or ()),
+    )
+
+
+def after_suggestions(tracker: Tracker) -> bool:
     """Were suggestions the last thing shown about this customer?"""
     for event in reversed(tracker.events):
         if event.get("event") == "action":
@@ -176,17 +210,40 @@ def _after_suggestions(tracker: Tracker) -> bool:
     return False
 
 
-def _reply_outcome(dispatcher: CollectingDispatcher, outcome, recorded: str) -> None:
+def _offer_dislike(dispatcher, tracker: Tracker, named: tuple[str, ...]) -> list:
+    """She said no to something that was not suggested: keep it as a dislike?"""
+    request = request_of(tracker)
+    choices = [
+        {
+            **request,
+            "intent": "note_preference",
+            "title": f"记下她不喜欢{'、'.join(named)}",
+        },
+        {"intent": None, "title": "不用记", "reply": "say_deny_ack"},
+    ]
+    return ask(dispatcher, "say_not_suggested", choices, named="、".join(named))
+
+
+def reply_outcome(dispatcher, tracker: Tracker, outcome, recorded: str) -> list:
     if outcome.status == "nothing_shown":
         dispatcher.utter_message(
             response="say_nothing_recommended", name=outcome.masked_name
         )
+    elif outcome.status == "not_shown":
+        dispatcher.utter_message(response="say_not_among_suggestions")
     elif outcome.status == "ask_which":
-        lines = [f"{n}. {s.name}" for n, s in enumerate(outcome.items, 1)]
-        dispatcher.utter_message(response="say_which_item", lines="\n".join(lines))
+        request = request_of(tracker)
+        choices = [
+            {**request, "title": item.name, "chosen": [item.id]}
+            for item in outcome.items
+        ]
+        return ask(dispatcher, "say_which_item", choices)
     else:
+        items = "、".join(s.name for s in outcome.items)
         dispatcher.utter_message(
-            response=recorded,
+            response=recorded if items else "say_dislike_noted",
             name=outcome.masked_name,
-            items="、".join(s.name for s in outcome.items),
+            items=items,
+            disliked="、".join(outcome.disliked),
         )
+    return []

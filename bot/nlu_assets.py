@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.knowledge import Knowledge
+from bot.locale.zh.words import BASIC_COLOURS, PATTERN_SYNONYMS
 
 JIEBA_DICT = Path("data/jieba/catalog.txt")
 LOOKUPS = Path("data/nlu/lookups.yml")
@@ -37,7 +38,11 @@ def vocabularies(knowledge: Knowledge) -> dict[str, list[str]]:
             {p.category for p in catalog} | {p.subcategory for p in catalog}
         ),
         "brand": sorted({p.brand for p in catalog}),
-        "color": sorted({p.color for p in catalog if p.color} - {"混色"}),
+        "color": sorted(
+            ({p.color for p in catalog if p.color} - {"混色"})
+            | set(BASIC_COLOURS)
+            | set(PATTERN_SYNONYMS)
+        ),
     }
 
 

@@ -408,5 +408,13 @@ def _inbound(data: Any) -> Inbound:
 
 
 def _joined(collector: WeChatOutput) -> str | None:
-    texts = [m["text"] for m in collector.messages if m.get("text")]
+    """One WeChat text for all replies; choices (buttons elsewhere) become numbered
+    lines she answers by typing the number."""
+    texts = [with_numbered_choices(m) for m in collector.messages if m.get("text")]
     return "\n\n".join(texts) or None
+
+
+def with_numbered_choices(message: dict) -> str:
+    choices = message.get("buttons") or []
+    lines = [f"{n}. {b.get('title', '')}" for n, b in enumerate(choices, start=1)]
+    return "\n".join([message["text"], *lines])

@@ -151,6 +151,39 @@ def _print_report(report, path: Path, report_path: Path | None, write_report) ->
         click.echo(f"rejected rows with line numbers and reasons: {target}")
 
 
+@cli.command("nlu-report")
+@click.argument("cross_validation", type=click.Path(exists=True, path_type=Path))
+@click.argument("held_out", type=click.Path(exists=True, path_type=Path))
+@click.option("--floors", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--chart", type=click.Path(path_type=Path), default=None)
+def nlu_report(cross_validation: Path, held_out: Path, floors: Path, chart) -> None:
+    """Intent accuracy of Rasa's cross-validation and of the held-out file, the
+    confusions, a chart; fails below the floors (tests/nlu/floors.yml)."""
+    import yaml
+
+    from bot.reports.nlu import below_floor, read_evaluation, save_confusion_chart
+
+    limits = yaml.safe_load(floors.read_text(encoding="utf-8"))
+    runs = [
+        (read_evaluation("交叉验证", cross_validation), limits["cross_validation"]),
+        (read_evaluation("留出集", held_out), limits["held_out"]),
+    ]
+    for evaluation, floor in runs:
+        click.echo(
+            f"{evaluation.name}: accuracy {evaluation.accuracy:.3f} "
+            f"(floor {floor:.2f}), weighted F1 {evaluation.f1:.3f}, "
+            f"{evaluation.support} examples"
+        )
+        for expected, predicted, n in evaluation.confusions[:10]:
+            click.echo(f"  {n:3d}  {expected} -> {predicted}")
+    if chart:
+        save_confusion_chart([e for e, _ in runs], chart)
+        click.echo(f"chart: {chart}")
+    failed = [e.name for e, floor in runs if below_floor(e, floor)]
+    if failed:
+        raise click.ClickException(f"below the floor: {', '.join(failed)}")
+
+
 @cli.command("nlu-assets")
 @click.option(
     "--check", is_flag=True, help="fail if the files are out of date instead of writing"
@@ -182,16 +215,37 @@ def nlu_assets(check: bool) -> None:
     "--as-of",
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="reference day (default: today in SALESBOT_TZ)",
+    help="reference day (default: today in SALESBOT_TZ); not after today",
 )
-def segment(as_of) -> None:
+@click.option(
+    "--drop",
+    "drop",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="remove the snapshot of this day instead of segmenting",
+)
+def segment(as_of, drop) -> None:
     """Segment every customer: RFM, value, CLV, lifecycle, preferences, strategy."""
     from bot.db.migrate import upgrade
-    from bot.services.segmentation import run_segmentation
+    from bot.services.segmentation import (
+        SnapshotDateError,
+        check_as_of,
+        drop_snapshot,
+        run_segmentation,
+    )
 
     services = bootstrap.services()
     upgrade(services.database_url)
+    if drop:
+        removed = drop_snapshot(services.engine, drop.date())
+        if not removed:
+            raise click.ClickException(f"no snapshot of {drop.date()}")
+        click.echo(f"snapshot {drop.date()} removed")
+        return
     day = as_of.date() if as_of else _today()
+    try:
+        check_as_of(services.engine, day, _today(), config.business_timezone())
+    except SnapshotDateError as error:
+        raise click.ClickException(str(error)) from None
     report = run_segmentation(
         services.engine,
         services.knowledge,

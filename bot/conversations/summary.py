@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from bot.identity.senders import openid_of
 
-FALLBACKS = frozenset({"nlu_fallback", "action_default_fallback", "utter_default"})
+FALLBACKS = frozenset(
+    {"nlu_fallback", "action_default_fallback", "utter_default", "action_offer_intents"}
+)
 HANDOFF = "action_human_handoff"
 
 

@@ -24,6 +24,7 @@ class CustomerFacts:
     order_count: int
     last_purchase: dt.date | None
     top_categories: tuple[str, ...]
+    consent: str = "all"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,15 @@ class CustomerCard:
     top_categories: tuple[str, ...]
     value_label: str
     rfm: RfmScore | None
+    consent: str = "all"
+
+
+def consent_state(marketing: bool, service: bool) -> str:
+    """ "all" (marketing and service), "service_only" (opted out of marketing) or
+    "none" (opted out of everything): what may be sent to her."""
+    if not service:
+        return "none"
+    return "all" if marketing else "service_only"
 
 
 def next_level(
@@ -99,6 +109,7 @@ def build_card(
         top_categories=facts.top_categories,
         value_label=value_label(rfm, segments),
         rfm=rfm,
+        consent=facts.consent,
     )
 
 

@@ -24,6 +24,13 @@ def listing(names, empty: str = "暂无") -> str:
     return "、".join(names) if names else empty
 
 
+CONSENT_LABELS = {
+    "all": "接收营销和服务消息",
+    "service_only": "只接收服务消息（已退订营销）",
+    "none": "已退订全部消息，不能给她发提醒",
+}
+
+
 def card_fields(card: CustomerCard) -> dict[str, str]:
     """Slots of the `say_customer_card` response."""
     if card.last_purchase is None:
@@ -43,6 +50,7 @@ def card_fields(card: CustomerCard) -> dict[str, str]:
         "top_categories": listing(card.top_categories),
         "value_label": card.value_label,
         "rfm": rfm,
+        "consent": CONSENT_LABELS.get(card.consent, card.consent),
     }
 
 

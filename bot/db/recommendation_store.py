@@ -32,6 +32,25 @@ class LoggedSuggestion:
     outcome: str | None
 
 
+SHOWN_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    id: int
+    batch: str
+    rank: int
+    product_id: int
+    name: str
+    sku: str
+    subcategory: str
+    category: str
+    brand: str
+    color: str | None
+    reason: str
+    outcome: str | None
+
+
 class RecommendationStore:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
@@ -112,6 +131,50 @@ class RecommendationStore:
             .order_by(log.c.rank)
         ).all()
         return [LoggedSuggestion(*row) for row in rows]
+
+    def shown_since(
+        self, customer_id: int, conversation_id: str, since: dt.datetime
+    ) -> list[ShownRow]:
+        """Every suggestion shown to her in this conversation since `since`, newest
+        answer first (another clerk's suggestions to her are not this one's)."""
+        log, p = t.recommendation_log, t.products
+        rows = self._c.execute(
+            select(
+                log.c.id,
+                log.c.batch,
+                log.c.rank,
+                log.c.product_id,
+                p.c.name,
+                p.c.sku,
+                p.c.subcategory,
+                p.c.category,
+                p.c.brand,
+                p.c.color,
+                log.c.reason,
+                log.c.outcome,
+            )
+            .join(p, log.c.product_id == p.c.id)
+            .where(
+                log.c.customer_id == customer_id,
+                log.c.conversation_id == conversation_id,
+                log.c.shown_at >= since,
+            )
+            .order_by(log.c.shown_at.desc(), log.c.id.desc())
+            .limit(SHOWN_LIMIT)
+        ).all()
+        return [ShownRow(*row) for row in rows]
+
+    def declined_since(self, customer_id: int, since: dt.datetime) -> set[int]:
+        """Products she declined since `since`."""
+        log = t.recommendation_log
+        rows = self._c.execute(
+            select(log.c.product_id).where(
+                log.c.customer_id == customer_id,
+                log.c.outcome == "declined",
+                log.c.outcome_at >= since,
+            )
+        )
+        return set(rows.scalars())
 
     def set_outcome(self, ids: list[int], outcome: str, at: dt.datetime) -> int:
         log = t.recommendation_log

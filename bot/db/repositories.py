@@ -33,6 +33,9 @@ class CustomerRow:
     phone: str | None
     home_store: str | None
     joined_on: dt.date
+    marketing_consent: bool = False
+    service_consent: bool = True
+    birthday: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class CustomerRepository:
                 customers.c.phone,
                 stores.c.name.label("home_store"),
                 customers.c.joined_on,
+                customers.c.marketing_consent,
+                customers.c.service_consent,
+                customers.c.birthday,
             )
             .select_from(
                 customers.outerjoin(stores, customers.c.home_store_id == stores.c.id)

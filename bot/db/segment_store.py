@@ -173,14 +173,30 @@ class SegmentStore:
             ).scalars()
         )
 
-    def latest_for(self, customer_id: int) -> dict[str, Any] | None:
+    def latest_for(self, customer_id: int, today: dt.date) -> dict[str, Any] | None:
+        """Her latest snapshot not after `today` (a snapshot "as of" a later day
+        describes a future that has not happened)."""
+        snaps = t.segment_snapshots
         row = self._c.execute(
-            select(t.segment_snapshots)
-            .where(t.segment_snapshots.c.customer_id == customer_id)
-            .order_by(t.segment_snapshots.c.as_of.desc())
+            select(snaps)
+            .where(snaps.c.customer_id == customer_id, snaps.c.as_of <= today)
+            .order_by(snaps.c.as_of.desc())
             .limit(1)
         ).one_or_none()
         return dict(row._mapping) if row else None
+
+    def drop(self, as_of: dt.date) -> int:
+        """Remove the snapshot of `as_of` (its rows and its run); rows removed."""
+        removed = self._c.execute(
+            delete(t.segment_snapshots).where(t.segment_snapshots.c.as_of == as_of)
+        ).rowcount
+        runs = self._c.execute(
+            delete(t.segment_runs).where(t.segment_runs.c.as_of == as_of)
+        ).rowcount
+        return removed + runs
+
+    def first_order_at(self) -> dt.datetime | None:
+        return self._c.execute(select(func.min(t.orders.c.ordered_at))).scalar()
 
     def segment_pairs(
         self, before: dt.date, after: dt.date

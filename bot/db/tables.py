@@ -204,7 +204,14 @@ recommendation_log = Table(
     Column("segment", String(32)),
     Column("store_id", Integer, ForeignKey("stores.id")),
     Column("model_version", String(32)),
+    Column("conversation_id", String(64)),
     Index("ix_recommendation_log_customer_shown", "customer_id", "shown_at"),
+    Index(
+        "ix_recommendation_log_customer_conversation",
+        "customer_id",
+        "conversation_id",
+        "shown_at",
+    ),
 )
 
 care_outbox = Table(

@@ -129,6 +129,7 @@ def _insert_stores_and_staff(conn) -> dict[int, list[int]]:
     """Stores, 4 clerks and a manager each, and one head-office manager."""
     password_hash = hash_password(DEMO_PASSWORD)
     now = dt.datetime(2024, 1, 1)
+    names = _staff_names(len(STORES) * (CLERKS_PER_STORE + 1))
     store_rows, staff_rows, clerks = [], [], {}
     for store_id, (code, name, city) in enumerate(STORES, start=1):
         store_rows.append({"id": store_id, "code": code, "name": name, "city": city})
@@ -143,7 +144,7 @@ def _insert_stores_and_staff(conn) -> dict[int, list[int]]:
                 _staff(
                     staff_id,
                     username,
-                    f"{name}{username}",
+                    names[staff_id - 1],
                     role,
                     store_id,
                     password_hash,
@@ -166,6 +167,19 @@ def _insert_stores_and_staff(conn) -> dict[int, list[int]]:
     insert_rows(conn, t.stores, store_rows)
     insert_rows(conn, t.staff, staff_rows)
     return clerks
+
+
+def _staff_names(count: int) -> list[str]:
+    """Distinct, realistic names for the demo staff (customers read them)."""
+    rnd = random.Random(2024)
+    family = list(ZhNames.last_names)[:40]
+    given = list(ZhNames.first_names_female) + list(ZhNames.first_names_male)
+    names: list[str] = []
+    while len(names) < count:
+        name = rnd.choice(family) + rnd.choice(given)
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _staff(staff_id, username, display, role, store_id, password_hash, now) -> dict:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from bot.knowledge.schema import (
     CareRules,
     Complements,
+    Conversation,
     CustomerService,
     Membership,
     Playbook,
@@ -38,6 +39,7 @@ class Knowledge:
     recommend: RecommendRules
     care: CareRules
     customer_service: CustomerService
+    conversation: Conversation
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -55,6 +57,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         customer_service=_load_yaml(
             directory / "customer_service.yml", CustomerService
         ),
+        conversation=_load_yaml(directory / "conversation.yml", Conversation),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")

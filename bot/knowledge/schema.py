@@ -275,6 +275,8 @@ class RecommendRules(Strict):
     max_per_category: int = Field(ge=1)
     new_arrival_days: int = Field(ge=1)
     replenish_lead_days: int = Field(ge=0)
+    replenish_late_days: int = Field(ge=0)
+    declined_days: int = Field(ge=0)
     replenish_score: float = Field(ge=0, le=1)
     curated_score: float = Field(ge=0, le=1)
     min_quoted_confidence: float = Field(ge=0, le=1)
@@ -479,3 +481,11 @@ class CustomerService(Strict):
     handoff: HandoffRules
     new_arrivals_shown: int = Field(ge=1, le=10)
     promotions_shown: int = Field(ge=1, le=10)
+
+
+class Conversation(Strict):
+    """How sure a turn must be before it changes data, and what it offers instead."""
+
+    write_confidence: float = Field(gt=0, le=1)
+    offered_intents: int = Field(ge=1, le=4)
+    unsure_below: float = Field(gt=0, le=1)

@@ -62,6 +62,7 @@ class Catalog:
         self.subcategory = self._encode(i.subcategory for i in self.items)
         self.brand = self._encode(i.brand for i in self.items)
         self.color = self._encode(i.color or "" for i in self.items)
+        self.model = self._encode(model_of(i) for i in self.items)
         self.price = np.array([i.price_fen for i in self.items], dtype=np.int64)
         self.tier = np.array([i.price_tier for i in self.items], dtype=np.int64)
         self.in_stock = np.array([i.stock > 0 for i in self.items], dtype=bool)
@@ -131,6 +132,7 @@ class Shopper:
     new_arrival_lover: bool = False
     dislikes: frozenset[str] = frozenset()
     strategy: str | None = None
+    declined: frozenset[int] = frozenset()  # products she declined lately
 
 
 @dataclass(frozen=True)
@@ -353,8 +355,25 @@ def not_disliked(catalog: Catalog, dislikes: Iterable[str]) -> np.ndarray:
     return allowed
 
 
+def model_of(item: CatalogItem) -> str:
+    """The model an item is a colour of: "云裳 羊毛大衣 驼色" -> "云裳|羊毛大衣"."""
+    name = item.name
+    if item.color and name.endswith(item.color):
+        name = name[: -len(item.color)]
+    return f"model:{item.brand}|{item.subcategory}|{name.strip()}"
+
+
+def not_declined(catalog: Catalog, declined: Iterable[int]) -> np.ndarray:
+    """Items that are not a product she declined lately, nor another colour of it."""
+    rows = [catalog.position[p] for p in declined if p in catalog.position]
+    if not rows:
+        return np.ones(len(catalog), dtype=bool)
+    return ~np.isin(catalog.model, catalog.model[rows])
+
+
 def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
     allowed = catalog.in_stock & not_disliked(catalog, shopper.dislikes)
+    allowed &= not_declined(catalog, shopper.declined)
     for o in owned:
         n = catalog.position[o.product_id]
         if not catalog.consumable[n] or not _due(catalog.items[n], o, rules, today):
@@ -363,8 +382,17 @@ def _allowed(catalog: Catalog, shopper, owned, rules, today) -> np.ndarray:
 
 
 def _due(item: CatalogItem, owned: Owned, rules: RecommendRules, today: int) -> bool:
+    """Her own supply runs out soon: from `replenish_lead_days` before the end of
+    the product's cycle until `replenish_late_days` after it (later than that she
+    has stopped using it or buys it elsewhere: not "快用完了")."""
     cycle = item.cycle_days or 0
-    return cycle > 0 and today >= owned.last_day + cycle - rules.replenish_lead_days
+    runs_out = owned.last_day + cycle
+    return (
+        cycle > 0
+        and runs_out - rules.replenish_lead_days
+        <= today
+        <= runs_out + rules.replenish_late_days
+    )
 
 
 def _add_replenishment(catalog, owned, rules, today, scores, allowed) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.customers.notes import Note
 from bot.customers.present import listing, yuan
 from bot.knowledge.schema import Playbook, Segments
+from bot.locale.zh.numbers import chance, estimate
 from bot.segments.playbook import by_key, word
 
 
@@ -34,7 +35,7 @@ def segment_fields(
         evidence = "还没有购买记录。"
     else:
         evidence = "\n".join(
-            [_rhythm(details), _rfm(snapshot), _tier(details), _clv(details)]
+            [_rhythm(details), _rfm(snapshot), _tier(details), _clv(snapshot)]
         )
     return {
         "name": name,
@@ -72,18 +73,19 @@ def _rfm(snapshot: dict) -> str:
 def _tier(details: dict) -> str:
     tier = details["tier"]
     return (
-        f"· 价值分{tier['score']:.2f}：购买频次高于{tier['frequency_pct']:.0%}的顾客，"
-        f"客单价{yuan(tier['per_purchase_fen'])}高于{tier['per_purchase_pct']:.0%}，"
-        f"买过{tier['breadth']}个品类，高于{tier['breadth_pct']:.0%}。"
+        f"· 价值分{tier['score']:.2f}："
+        f"购买频次高于{chance(tier['frequency_pct'])}的顾客，"
+        f"客单价{yuan(tier['per_purchase_fen'])}高于{chance(tier['per_purchase_pct'])}，"
+        f"买过{tier['breadth']}个品类，高于{chance(tier['breadth_pct'])}。"
     )
 
 
-def _clv(details: dict) -> str:
-    clv = details["clv"]
-    value = clv["purchases_12m"] * clv["value_per_purchase_fen"]
+def _clv(snapshot: dict) -> str:
+    clv = snapshot["details"]["clv"]
     return (
-        f"· 预计未来12个月再买{clv['purchases_12m']:.1f}次，约{yuan(int(value))}；"
-        f"仍是活跃顾客的概率{clv['p_alive']:.0%}。"
+        f"· 预计未来12个月再买{clv['purchases_12m']:.1f}次，"
+        f"约{estimate(snapshot['clv_fen'])}；"
+        f"仍是活跃顾客的概率{chance(clv['p_alive'])}。"
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from bot.care.planner import salutation, send_time
+from bot.care.tips import kind_of, named_in, tips_for
 from bot.customers.masking import mask_name
 from bot.db import tables as t
 from bot.db.uow import UnitOfWork
@@ -71,9 +72,23 @@ class StoreFollowups:
 
 
 @dataclass(frozen=True)
+class Scheduled:
+    """A reminder planned (or `refused`: "no_consent" when she opted out of all)."""
+
+    masked_name: str
+    when: dt.datetime
+    for_clerk: bool
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
 class TipView:
+    """`bought`: the tips are for items she bought (else for the kind named)."""
+
     masked_name: str
     tips: tuple[tuple[str, str], ...]  # (product, tip text)
+    bought: bool = True
+    about: str | None = None
 
 
 class CareDesk:
@@ -178,16 +193,28 @@ class CareDesk:
 
     def schedule(
         self, customer_id: int, actor: Actor, day: dt.date, request: str
-    ) -> tuple[str, dt.datetime, bool]:
+    ) -> Scheduled:
         """A reminder to her on `day` at the usual send time, in the clerk's words;
         "提醒我…" is a task for the clerk instead, listed with her follow-ups and never
-        sent. Returns her masked name, the local time, and whether it is a task."""
+        sent. A reminder to a customer who opted out of all messages is refused
+        (nothing is queued); a task for the clerk herself still works."""
         for_clerk = "提醒我" in request
         rules = self._knowledge.care
         when = send_time(day, rules)
         digest = hashlib.sha256(request.encode()).hexdigest()[:12]
         with UnitOfWork(self._engine) as uow:
             row = require_customer(uow.customers, customer_id)
+            if not for_clerk and not row.service_consent:
+                audit(
+                    uow,
+                    self._clock(),
+                    actor,
+                    "care_schedule_refused",
+                    customer_id,
+                    {"day": str(day), "reason": "no_consent"},
+                )
+                uow.commit()
+                return Scheduled(mask_name(row.name), when, for_clerk, "no_consent")
             gender = uow.connection.execute(
                 select(t.customers.c.gender).where(t.customers.c.id == customer_id)
             ).scalar_one()
@@ -202,7 +229,7 @@ class CareDesk:
                 select(t.care_outbox.c.id).where(t.care_outbox.c.idempotency_key == key)
             ).first()
             if exists:
-                return mask_name(row.name), when, for_clerk
+                return Scheduled(mask_name(row.name), when, for_clerk)
             uow.connection.execute(
                 t.care_outbox.insert().values(
                     idempotency_key=key,
@@ -227,11 +254,11 @@ class CareDesk:
                 {"day": str(day)},
             )
             uow.commit()
-        return mask_name(row.name), when, for_clerk
+        return Scheduled(mask_name(row.name), when, for_clerk)
 
     def tips(self, customer_id: int, actor: Actor, about: str | None) -> TipView:
-        """Care tips for what she bought (or the item named), newest first; for an
-        item she has not bought, the general tip of its kind."""
+        """Care tips for what she bought, newest first; for an item named, the tip of
+        its kind (the nearest in the catalogue), said as hers only if she bought it."""
         tips = self._knowledge.care.triggers.care_tip.tips
         lines, p = t.order_lines, t.products
         with UnitOfWork(self._engine) as uow:
@@ -244,22 +271,37 @@ class CareDesk:
             ).all()
             audit(uow, self._clock(), actor, "care_tips", customer_id)
             uow.commit()
-        found: list[tuple[str, str]] = []
-        seen: set[int] = set()
-        for name, subcategory in bought:
-            if about and about not in (name, subcategory) and about not in name:
-                continue
-            for n, tip in enumerate(tips):
-                if subcategory in tip.subcategories and n not in seen:
-                    seen.add(n)
-                    found.append((name, _plain(tip.text, name)))
-        if not found and about:
-            found = [
-                (about, _plain(tip.text, about))
-                for tip in tips
-                if any(name in about for name in tip.subcategories)
-            ]
-        return TipView(mask_name(row.name), tuple(found[:3]))
+        masked = mask_name(row.name)
+        if not about:
+            return TipView(masked, tips_for(bought, tips), True)
+        kind = kind_of(about, self._knowledge.catalog)
+        if kind is None:
+            return TipView(masked, (), False, about)
+        hers = [
+            (n, sub) for n, sub in bought if sub == kind and named_in(about, n, sub)
+        ]
+        if hers:
+            return TipView(masked, tips_for(hers, tips), True, about)
+        general = tips_for([(about, kind)], tips)
+        return TipView(masked, general, False, about)
+
+    def resubscribe(self, customer_id: int, actor: Actor, marketing: bool) -> str:
+        """She told the clerk she wants messages again: service messages, and
+        marketing too when `marketing`; audited with the scope."""
+        with UnitOfWork(self._engine) as uow:
+            row = require_customer(uow.customers, customer_id)
+            values = {"service_consent": True, "consent_updated_at": self._clock()}
+            if marketing:
+                values["marketing_consent"] = True
+            uow.connection.execute(
+                update(t.customers)
+                .where(t.customers.c.id == customer_id)
+                .values(**values)
+            )
+            detail = {"scope": "all" if marketing else "service"}
+            audit(uow, self._clock(), actor, "resubscribe", customer_id, detail)
+            uow.commit()
+        return mask_name(row.name)
 
     def unsubscribe(self, customer_id: int, actor: Actor, everything: bool) -> str:
         """Marketing off at once (service messages too when `everything`); her
@@ -317,9 +359,3 @@ def _topic(request: str) -> str:
             if topic:
                 return topic
     return request
-
-
-def _plain(text: str, product: str) -> str:
-    """A tip as an answer: no greeting, no store or clerk to fill."""
-    body = text.split("您好，", 1)[-1]
-    return body.format(name="", product=product, store="门店", clerk="店员")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.customers.present import card_fields, yuan
+from bot.customers.present import card_fields
+from bot.locale.zh.numbers import estimate
 from bot.segments.explain import labels, preference_fields
 from bot.services.customers import Actor
 
@@ -26,7 +27,7 @@ def panel(services, customer_id: int, actor: Actor) -> dict[str, Any]:
         "customer_id": customer_id,
         "card": card_fields(card),
         "segment": found,
-        "clv": yuan(int(snapshot["clv_fen"]))
+        "clv": estimate(snapshot["clv_fen"])
         if snapshot and snapshot.get("clv_fen")
         else None,
         "preferences": {k: v for k, v in prefs.items() if k != "name"},

@@ -6,6 +6,7 @@ customer, when, channel), also when the lookup fails.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 import threading
@@ -21,6 +22,7 @@ from bot.customers.card import (
     CustomerCard,
     CustomerFacts,
     build_card,
+    consent_state,
     next_level,
     with_snapshot,
 )
@@ -69,6 +71,23 @@ class InsightView:
     snapshot: dict | None
     noted: tuple[PreferenceRow, ...] = ()
     price_band_fen: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class BirthdayView:
+    masked_name: str
+    birthday: dt.date | None
+    days_until: int | None
+
+
+def days_to_birthday(birthday: dt.date, today: dt.date) -> int:
+    """Days until her next birthday (29 February counts as 28 February)."""
+    for year in (today.year, today.year + 1):
+        day = min(birthday.day, calendar.monthrange(year, birthday.month)[1])
+        upcoming = dt.date(year, birthday.month, day)
+        if upcoming >= today:
+            return (upcoming - today).days
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -156,13 +175,29 @@ class CustomerService:
             card, next_level(card.lifetime_spend_fen, self._knowledge.membership)
         )
 
+    def birthday(self, customer_id: int, actor: Actor) -> BirthdayView:
+        """Her birthday as registered, and how many days until the next one."""
+        with UnitOfWork(self._engine) as uow:
+            row = require_customer(uow.customers, customer_id)
+            audit(uow, self._clock(), actor, "birthday", customer_id)
+            uow.commit()
+        if row.birthday is None:
+            return BirthdayView(mask_name(row.name), None, None)
+        return BirthdayView(
+            mask_name(row.name),
+            row.birthday,
+            days_to_birthday(row.birthday, self._today()),
+        )
+
     def insight(self, customer_id: int, actor: Actor, action: str) -> InsightView:
         """Segment, preferences or strategy (`action`) from the latest snapshot."""
         with UnitOfWork(self._engine) as uow:
             row = require_customer(uow.customers, customer_id)
             view = InsightView(
                 masked_name=mask_name(row.name),
-                snapshot=SegmentStore(uow.connection).latest_for(customer_id),
+                snapshot=SegmentStore(uow.connection).latest_for(
+                    customer_id, self._today()
+                ),
                 noted=tuple(uow.customers.preferences(customer_id)),
                 price_band_fen=_price_band(uow.customers.unit_prices(customer_id)),
             )
@@ -222,9 +257,10 @@ class CustomerService:
             top_categories=tuple(
                 s.name for s in repo.spend_by(customer_id, "category", top)
             ),
+            consent=consent_state(row.marketing_consent, row.service_consent),
         )
         today = self._today()
-        snapshot = SegmentStore(repo.connection).latest_for(customer_id)
+        snapshot = SegmentStore(repo.connection).latest_for(customer_id, today)
         # The quick scale (a scan of all orders) is only needed before the first
         # segmentation run; a snapshot already holds her scores and label.
         scale = NO_SCALE if snapshot else self._scale.get(self._build_scale)

@@ -22,10 +22,15 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from bot.customers.masking import mask_name
-from bot.db.recommendation_store import LoggedSuggestion, RecommendationStore
+from bot.db.recommendation_store import (
+    LoggedSuggestion,
+    RecommendationStore,
+    ShownRow,
+)
 from bot.db.segment_store import SegmentStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
+from bot.locale.zh.words import BASIC_COLOURS
 from bot.recommend.blend import BlendedRecommender, BlendSettings
 from bot.recommend.engine import (
     Catalog,
@@ -38,6 +43,7 @@ from bot.recommend.engine import (
 )
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
+from bot.recommend.references import Shown, parse_reference, resolve
 from bot.services.common import audit, require_customer
 from bot.services.customers import Actor
 from bot.timeutil import local_date, local_to_utc, utcnow
@@ -70,12 +76,26 @@ class LastAnswer:
 
 
 @dataclass(frozen=True)
+class Said:
+    """What the clerk said about the suggestions, with the conversation's context:
+    `named` are the catalogue words the NLU found, `since` the start of the
+    conversation, `chosen` the suggestion ids she confirmed by picking a choice."""
+
+    text: str
+    since: dt.datetime
+    named: tuple[str, ...] = ()
+    chosen: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """`status`: recorded, ask_which (several candidates), nothing_shown."""
+    """`status`: recorded; ask_which (which of `items`?); nothing_shown; not_shown
+    (what was named is not among the suggestions). `disliked`: dislikes kept."""
 
     masked_name: str
     status: str
-    items: tuple[LoggedSuggestion, ...] = ()
+    items: tuple[Shown, ...] = ()
+    disliked: tuple[str, ...] = ()
 
 
 def settings_of(knowledge: Knowledge) -> BlendSettings:
@@ -197,7 +217,7 @@ class RecommendationService:
         with UnitOfWork(self._engine) as uow:
             row = require_customer(uow.customers, customer_id)
             store = RecommendationStore(uow.connection)
-            snapshot = SegmentStore(uow.connection).latest_for(customer_id)
+            snapshot = SegmentStore(uow.connection).latest_for(customer_id, today)
             shopper = self._shopper(store, customer_id, snapshot)
             anchor = _find(catalog, product, shopper.owned) if product else None
             picks = engine_suggest(
@@ -232,14 +252,15 @@ class RecommendationService:
     ) -> Highlights:
         """In-stock new arrivals (`kind` "new") or promotions ("promo"); for a known
         customer her favourite categories come first and her dislikes are left out."""
-        index = self.index(self._today())
+        today = self._today()
+        index = self.index(today)
         catalog = index.catalog
         flags = catalog.is_new if kind == "new" else catalog.is_promo
         favourite = np.zeros(len(catalog), dtype=bool)
         if customer_id is not None:
             with UnitOfWork(self._engine) as uow:
                 require_customer(uow.customers, customer_id)
-                snapshot = SegmentStore(uow.connection).latest_for(customer_id)
+                snapshot = SegmentStore(uow.connection).latest_for(customer_id, today)
                 dislikes = RecommendationStore(uow.connection).dislikes(customer_id)
                 audit(uow, self._clock(), actor, f"highlights_{kind}", customer_id)
                 uow.commit()
@@ -266,25 +287,24 @@ class RecommendationService:
             uow.commit()
         return LastAnswer(mask_name(row.name), tuple(items))
 
-    def record_purchase(
-        self, customer_id: int, actor: Actor, product: str | None = None
-    ) -> Outcome:
-        """She bought a suggested item: which one, from `product` or the only one."""
-        return self._outcome(customer_id, actor, product, "bought")
+    def record_purchase(self, customer_id: int, actor: Actor, said: Said) -> Outcome:
+        """She bought a suggestion of this conversation: the one `said` points at,
+        or the only one just shown; anything less clear is asked, not written."""
+        return self._outcome(customer_id, actor, said, "bought")
 
     def decline(
-        self, customer_id: int, actor: Actor, about: str | None = None
+        self,
+        customer_id: int,
+        actor: Actor,
+        said: Said,
+        dislikes: tuple[str, ...] = (),
+        blanket: bool = False,
     ) -> Outcome:
-        """She does not want the last suggestions; `about` (a category, brand or
-        subcategory named) is also kept as a dislike, so it is not offered again."""
-        outcome = self._outcome(customer_id, actor, about, "declined", all_if_none=True)
-        if about and self.catalog(self._today()).knows(about):
-            with UnitOfWork(self._engine) as uow:
-                uow.customers.add_preference(
-                    customer_id, "dislike", about, self._clock(), actor.label()
-                )
-                uow.commit()
-        return outcome
+        """She does not want the suggestions `said` points at; `blanket` (a plain
+        "不感兴趣" right after an answer) means the whole newest answer. `dislikes`
+        that the catalogue knows (a colour, category, brand) are kept as dislike
+        preferences whether or not a suggestion had them."""
+        return self._outcome(customer_id, actor, said, "declined", dislikes, blanket)
 
     def mark(
         self, customer_id: int, suggestion_id: int, outcome: str, actor: Actor
@@ -330,26 +350,39 @@ class RecommendationService:
             self._catalog = (time.monotonic(), today, catalog)
             return catalog
 
-    def _outcome(self, customer_id, actor, product, outcome, all_if_none=False):
+    def _outcome(self, customer_id, actor, said, outcome, dislikes=(), blanket=False):
+        catalog = self.catalog(self._today())
+        kept = tuple(
+            d for d in dict.fromkeys(dislikes) if catalog.knows(d) or d in BASIC_COLOURS
+        )
         with UnitOfWork(self._engine) as uow:
             row = require_customer(uow.customers, customer_id)
             store = RecommendationStore(uow.connection)
-            shown = store.last_batch(customer_id, self._clock() - OUTCOME_WINDOW)
+            shown = shown_items(
+                store.shown_since(customer_id, actor.sender_id, said.since)
+            )
             masked = mask_name(row.name)
-            if not shown:
-                uow.commit()
-                return Outcome(masked, "nothing_shown")
-            chosen = _matching(shown, product, self.catalog(self._today()))
-            if not all_if_none and len(chosen) != 1:
-                return Outcome(masked, "ask_which", tuple(chosen or shown))
-            targets = chosen or (shown if all_if_none else [])
-            store.set_outcome([s.id for s in targets], outcome, self._clock())
-            audit(uow, self._clock(), actor, f"recommend_{outcome}", customer_id)
+            targets, status = _targets(shown, said, blanket, outcome)
+            if status != "recorded" and not kept:
+                return Outcome(masked, status, targets)
+            now = self._clock()
+            if status == "recorded":
+                store.set_outcome([s.id for s in targets], outcome, now)
+            else:
+                targets = ()
+            for value in kept:
+                uow.customers.add_preference(
+                    customer_id, "dislike", value, now, actor.label()
+                )
+            detail = {"items": [s.product_id for s in targets], "dislikes": kept}
+            audit(uow, now, actor, f"recommend_{outcome}", customer_id, detail)
             uow.commit()
-            return Outcome(masked, "recorded", tuple(targets))
+            return Outcome(masked, "recorded", targets, kept)
 
     def _shopper(self, store, customer_id, snapshot) -> Shopper:
         prefs = ((snapshot or {}).get("details") or {}).get("prefs") or {}
+        declined_days = self._knowledge.recommend.declined_days
+        declined_after = self._clock() - dt.timedelta(days=declined_days)
         owned = tuple(
             Owned(
                 o.product_id,
@@ -366,6 +399,7 @@ class RecommendationService:
             new_arrival_lover=bool(prefs.get("new_arrival_lover")),
             dislikes=frozenset(store.dislikes(customer_id)),
             strategy=(snapshot or {}).get("strategy"),
+            declined=frozenset(store.declined_since(customer_id, declined_after)),
         )
 
     def _log_rows(self, picks, customer_id, actor, snapshot, model, store_id):
@@ -386,6 +420,7 @@ class RecommendationService:
                 "segment": (snapshot or {}).get("segment"),
                 "store_id": store_id,
                 "model_version": model.version,
+                "conversation_id": actor.sender_id,
             }
             for rank, p in enumerate(picks, start=1)
         ]
@@ -437,19 +472,43 @@ def _find(catalog: Catalog, text: str, owned: tuple[Owned, ...]) -> CatalogItem 
     return None
 
 
-def _matching(shown, text: str | None, catalog: Catalog) -> list[LoggedSuggestion]:
-    if not text:
-        return list(shown) if len(shown) == 1 else []
-    matches = []
-    for s in shown:
-        item = (
-            catalog.items[catalog.position[s.product_id]]
-            if s.product_id in catalog.position
-            else None
+def shown_items(rows: list[ShownRow]) -> list[Shown]:
+    """Logged suggestions as the reference resolver sees them (answer 0 = newest)."""
+    answers: dict[str, int] = {}
+    return [
+        Shown(
+            id=r.id,
+            product_id=r.product_id,
+            answer=answers.setdefault(r.batch, len(answers)),
+            rank=r.rank,
+            name=r.name,
+            subcategory=r.subcategory,
+            category=r.category,
+            brand=r.brand,
+            color=r.color or "",
         )
-        fields = {s.name, s.sku}
-        if item:
-            fields |= {item.category, item.subcategory, item.brand}
-        if text in fields or text in s.name:
-            matches.append(s)
-    return matches
+        for r in rows
+    ]
+
+
+def _targets(shown: list[Shown], said: Said, blanket: bool, outcome: str):
+    """(items, status) for what the clerk said; see `Outcome`."""
+    if said.chosen:
+        chosen = tuple(s for s in shown if s.id in said.chosen)
+        return (chosen, "recorded") if chosen else ((), "nothing_shown")
+    if not shown:
+        return (), "nothing_shown"
+    latest = tuple(s for s in shown if s.answer == 0)
+    found = resolve(parse_reference(said.text, shown), shown, said.named)
+    if found.status == "resolved":
+        return found.items, "recorded"
+    if found.status == "ambiguous" and found.by_words and outcome == "declined":
+        # "她不喜欢锦囊": every suggestion of that answer she said it of
+        return found.items, "recorded"
+    if found.status == "not_shown":
+        return (), "not_shown"
+    if found.status == "unknown" and (blanket or len(latest) == 1):
+        return latest, "recorded"
+    if found.status == "unknown" and outcome == "declined":
+        return (), "not_shown"
+    return found.items or latest, "ask_which"

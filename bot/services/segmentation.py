@@ -14,7 +14,7 @@ from tqdm import tqdm
 from bot.db.segment_store import SegmentStore
 from bot.knowledge import Knowledge
 from bot.segments.snapshot import compute
-from bot.timeutil import local_to_utc, utcnow
+from bot.timeutil import local_date, local_to_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,39 @@ def migration(
         return SegmentStore(conn).segment_pairs(before, after)
 
 
-def distribution(engine: Engine) -> list[tuple[str, int]]:
-    """Customers per segment in the latest snapshot."""
+class SnapshotDateError(ValueError):
+    """A snapshot day that cannot be: after today, or before the first order."""
+
+
+def check_as_of(engine: Engine, day: dt.date, today: dt.date, tz: ZoneInfo) -> None:
+    """Refuse a reference day after today (the shops' today) or before the first
+    order: such a snapshot would drive live answers with made-up ages."""
+    if day > today:
+        raise SnapshotDateError(f"{day} is after today ({today})")
+    with engine.connect() as conn:
+        first = SegmentStore(conn).first_order_at()
+    if first is not None and day < local_date(first, tz):
+        raise SnapshotDateError(
+            f"{day} is before the first order ({local_date(first, tz)})"
+        )
+
+
+def drop_snapshot(engine: Engine, day: dt.date) -> int:
+    """Remove the snapshot of `day`; how many rows went (0: there was none)."""
+    with engine.begin() as conn:
+        return SegmentStore(conn).drop(day)
+
+
+def distribution(engine: Engine, today: dt.date) -> list[tuple[str, int]]:
+    """Customers per segment in the latest snapshot not after `today`."""
     from sqlalchemy import func, select
 
     from bot.db import tables as t
 
     snaps = t.segment_snapshots
-    latest = select(func.max(snaps.c.as_of)).scalar_subquery()
+    latest = (
+        select(func.max(snaps.c.as_of)).where(snaps.c.as_of <= today).scalar_subquery()
+    )
     with engine.connect() as conn:
         return [
             (segment, n)

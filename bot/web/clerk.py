@@ -71,8 +71,15 @@ async def say(request: web.Request) -> web.Response:
             replies = await answer.json()
     except (aiohttp.ClientError, asyncio.TimeoutError):
         return web.json_response({"error": "机器人暂时不可用"}, status=502)
-    texts = [r.get("text", "") for r in replies if isinstance(r, dict)]
-    return web.json_response({"replies": [t for t in texts if t]})
+    replies = [r for r in replies if isinstance(r, dict)]
+    texts = [r.get("text", "") for r in replies]
+    choices = [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+        for r in replies
+        for b in r.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    return web.json_response({"replies": [t for t in texts if t], "choices": choices})
 
 
 async def _customer(request: web.Request) -> int | None:

@@ -181,7 +181,12 @@ def _draw(app: web.Application, name: str, viewer: Viewer, filters: Filters) -> 
             from bot.reports.conversations import save_segment_chart
             from bot.services.segmentation import distribution
 
-            save_segment_chart(distribution(services.engine), path)
+            save_segment_chart(
+                distribution(
+                    services.engine, local_date(utcnow(), business_timezone())
+                ),
+                path,
+            )
         else:
             from bot.reports.migration import save_migration_chart
             from bot.services.segmentation import migration, snapshot_dates

@@ -68,9 +68,13 @@ class Bot:
 
     def say(self, sender: str, message: str) -> str:
         """Send one message; the bot's replies joined by newlines."""
+        return "\n".join(part.get("text", "") for part in self.turn(sender, message))
+
+    def turn(self, sender: str, message: str) -> list[dict]:
+        """Send one message; the bot's replies as Rasa sends them (with buttons)."""
         answer = self.post({"sender": sender, "message": message})
         assert answer.status_code == 200, answer.text
-        return "\n".join(part.get("text", "") for part in answer.json())
+        return answer.json()
 
 
 @pytest.fixture(scope="session")

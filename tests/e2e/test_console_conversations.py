@@ -39,4 +39,5 @@ def test_a_reminder_scheduled_on_the_console_is_signed_by_the_clerk(bot, console
             )
         ).one()
     assert row.staff_id == staff.id
-    assert row.body.endswith(f"（{staff.display_name}）")
+    assert row.body.endswith(f"（上海静安店 {staff.display_name}）")
+    assert "s01c2" not in row.body

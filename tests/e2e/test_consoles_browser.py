@@ -124,11 +124,19 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
 
 
 def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
+    from tests.e2e.test_shopfloor_conversations import VAGUE
+
+    vague = next(t for t in VAGUE if bot.parse(t)["intent"]["name"] == "nlu_fallback")
     clerk = log_in(browser, consoles, "s01c3")
     clerk.click("#new-customer")
-    clerk.fill("#text", "今天外面下雨吗")
+    clerk.fill("#text", vague)
     clerk.press("#text", "Enter")
     clerk.wait_for_selector(".msg.bot")
+    choices = clerk.locator("button.choice")
+    choices.last.wait_for()
+    assert choices.last.inner_text() == "都不是" and choices.count() >= 2
+    choices.last.click()
+    clerk.wait_for_selector(".msg.bot >> text=换个说法")
     manager = log_in(browser, consoles, "s01m")
     manager.goto(f"{consoles}/manager?fallback=1&staff=s01c3")
     link = manager.locator("table.log tbody tr a").first

@@ -30,12 +30,25 @@
     messages.scrollTop = messages.scrollHeight;
   }
 
-  async function say(text) {
+  function showChoices(choices) {
+    if (!choices || !choices.length) return;
+    const box = el("div", { class: "msg bot choices" });
+    choices.forEach((c) => {
+      const b = el("button", { class: "small choice" }, c.title);
+      b.addEventListener("click", () => { box.remove(); say(c.payload, c.title); });
+      box.append(b);
+    });
+    messages.append(box);
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  async function say(text, shown) {
     if (!text.trim()) return;
-    show(text, "me");
+    show(shown || text, "me");
     try {
       const data = await call("POST", "/api/say", { message: text });
       (data.replies.length ? data.replies : ["（没有回复）"]).forEach((r) => show(r, "bot"));
+      showChoices(data.choices);
     } catch (error) { show("出错了：" + error.message, "bot"); }
     await refreshCard();
   }
@@ -58,7 +71,7 @@
       el("h2", {}, c.name + "（" + c.member_no + "）"),
       kv([["会员等级", c.level], ["门店", c.store], ["累计消费", c.spend], ["订单数", c.orders],
           ["最近购买", c.last_purchase], ["客群", seg ? seg.segment + "·" + seg.tier : c.value_label],
-          ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", customer.clv || ""],
+          ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", customer.clv || ""], ["消息", c.consent],
           ["常购品类", customer.preferences.categories], ["常购品牌", customer.preferences.brands],
           ["价位", customer.preferences.price_band], ["店员记录", customer.preferences.noted]]));
     card.append(head);

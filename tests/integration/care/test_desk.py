@@ -41,10 +41,13 @@ def outbox_of(engine, customer_id):
 
 
 def test_a_reminder_goes_out_at_ten_on_the_day_and_only_once(desk, desk_db):
-    name, when, for_clerk = desk.schedule(
-        1, CLERK, dt.date(2026, 11, 23), "三天后提醒她保养大衣"
+    done = desk.schedule(1, CLERK, dt.date(2026, 11, 23), "三天后提醒她保养大衣")
+    assert (done.masked_name, done.when, done.for_clerk, done.refused) == (
+        "王**",
+        dt.datetime(2026, 11, 23, 10, 0),
+        False,
+        None,
     )
-    assert (name, when, for_clerk) == ("王**", dt.datetime(2026, 11, 23, 10, 0), False)
     desk.schedule(1, CLERK, dt.date(2026, 11, 23), "三天后提醒她保养大衣")
     manual = [r for r in outbox_of(desk_db, 1) if r.trigger == "manual"]
     assert len(manual) == 1
@@ -54,10 +57,9 @@ def test_a_reminder_goes_out_at_ten_on_the_day_and_only_once(desk, desk_db):
 
 
 def test_a_reminder_for_the_clerk_is_a_task_never_sent(desk, desk_db):
-    *_, for_clerk = desk.schedule(
+    assert desk.schedule(
         1, CLERK, dt.date(2026, 11, 22), "后天提醒我给她打电话"
-    )
-    assert for_clerk
+    ).for_clerk
     (task,) = [r for r in outbox_of(desk_db, 1) if r.status == "task"]
     assert task.body == "店员跟进：给她打电话"
     items = desk.followups(1, CLERK).items
@@ -150,7 +152,7 @@ def test_a_reminder_from_the_console_is_signed_by_the_clerk(desk, desk_db):
     assert reminder.staff_id == clerk.id
     assert (
         reminder.body
-        == f"王女士您好，门店提醒您：来取改好的裤子（{clerk.display_name}）"
+        == f"王女士您好，门店提醒您：来取改好的裤子（上海静安店 {clerk.display_name}）"
     )
 
 
@@ -164,3 +166,74 @@ def test_the_store_list_has_todays_messages_and_tasks_of_its_customers(desk, des
     assert view.total >= len(view.items) > 1
     other = desk.store_followups(2, None, clerk)
     assert "店员跟进：给她打电话" not in [i.body for i in other.items]
+
+
+def test_a_reminder_to_her_after_opting_out_of_all_is_refused_and_not_queued(
+    desk, desk_db
+):
+    desk.unsubscribe(3, CLERK, everything=True)
+    before = len(outbox_of(desk_db, 3))
+    refused = desk.schedule(3, CLERK, dt.date(2026, 11, 24), "提醒她来取改好的裤子")
+    assert refused.refused == "no_consent"
+    assert len(outbox_of(desk_db, 3)) == before
+    task = desk.schedule(3, CLERK, dt.date(2026, 11, 24), "提醒我给她打电话")
+    assert task.refused is None and task.for_clerk
+    assert [r.status for r in outbox_of(desk_db, 3)][-1] == "task"
+    desk.resubscribe(3, CLERK, marketing=False)
+    again = desk.schedule(3, CLERK, dt.date(2026, 11, 24), "提醒她来取改好的裤子")
+    assert again.refused is None
+    with desk_db.connect() as conn:
+        consent = conn.execute(
+            select(
+                t.customers.c.marketing_consent, t.customers.c.service_consent
+            ).where(t.customers.c.id == 3)
+        ).one()
+        actions = conn.execute(
+            select(t.audit_log.c.action, t.audit_log.c.detail).where(
+                t.audit_log.c.customer_id == 3,
+                t.audit_log.c.action.in_(("resubscribe", "care_schedule_refused")),
+            )
+        ).all()
+    assert (bool(consent[0]), bool(consent[1])) == (False, True)
+    assert [a for a, _ in actions] == ["care_schedule_refused", "resubscribe"]
+
+
+def bought_kinds(engine, customer_id: int) -> set[str]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(t.products.c.subcategory)
+                .select_from(t.order_lines.join(t.orders).join(t.products))
+                .where(t.orders.c.customer_id == customer_id)
+            ).scalars()
+        )
+
+
+def test_tips_say_she_bought_it_only_when_she_did(desk, desk_db):
+    for customer_id in range(1, 60):
+        if "皮鞋" not in bought_kinds(desk_db, customer_id):
+            break
+    view = desk.tips(customer_id, CLERK, "皮鞋")
+    assert not view.bought and view.tips
+    assert view.tips[0][0] == "皮鞋" and "护理油" in view.tips[0][1]
+
+
+def test_a_silk_scarf_gets_the_scarf_tip_under_its_own_name(desk):
+    view = desk.tips(1, CLERK, "真丝围巾")
+    assert view.tips and all(label != "羊绒围巾" for label, _ in view.tips)
+    assert any("不要拧绞" in tip for _, tip in view.tips)
+
+
+def test_demo_staff_have_names_and_no_customer_text_shows_a_login(desk_db):
+    with desk_db.connect() as conn:
+        staff = conn.execute(select(t.staff.c.username, t.staff.c.display_name)).all()
+        bodies = conn.execute(select(t.care_outbox.c.body)).scalars().all()
+    assert len({name for _, name in staff}) == len(staff)
+    assert all(user not in name for user, name in staff)
+    assert bodies and not [body for body in bodies for user, _ in staff if user in body]
+    assert any(name in body for body in bodies for _, name in staff)
+
+
+def test_an_item_with_no_kind_in_the_catalogue_has_no_tip(desk):
+    view = desk.tips(1, CLERK, "自行车")
+    assert view.tips == () and not view.bought

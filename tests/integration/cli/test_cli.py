@@ -225,3 +225,63 @@ def test_forget_purge_and_export_corrections_from_the_command_line(
     exported = run("export-corrections", str(target))
     assert exported.exit_code == 0 and "0 corrected turns" in exported.output
     assert "version" in target.read_text(encoding="utf-8")
+
+
+def test_a_snapshot_after_today_or_before_the_first_order_is_refused(run):
+    import datetime as dt
+
+    from bot.cli.main import _today
+
+    run("demo-data", "--customers", "20", "--as-of", _today().isoformat())
+    tomorrow = (_today() + dt.timedelta(days=1)).isoformat()
+    future = run("segment", "--as-of", tomorrow)
+    assert future.exit_code == 1 and "is after today" in future.output
+    early = run("segment", "--as-of", "2000-01-01")
+    assert early.exit_code == 1 and "before the first order" in early.output
+    assert "Traceback" not in future.output + early.output
+    assert run("segment").exit_code == 0
+
+
+def test_a_snapshot_can_be_dropped_and_answers_come_from_the_latest_before_today(
+    run,
+):
+    import datetime as dt
+
+    from sqlalchemy import create_engine, insert, select
+
+    from bot.cli.main import _today
+    from bot.db import tables as t
+    from bot.db.segment_store import SegmentStore
+
+    today = _today()
+    run("demo-data", "--customers", "20", "--as-of", today.isoformat())
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert run("segment", "--as-of", yesterday).exit_code == 0
+    assert run("segment").exit_code == 0
+    engine = create_engine(bootstrap.services().database_url, future=True)
+    later = today + dt.timedelta(days=30)
+    with engine.begin() as conn:
+        row = dict(
+            conn.execute(
+                select(t.segment_snapshots).where(
+                    t.segment_snapshots.c.customer_id == 1,
+                    t.segment_snapshots.c.as_of == today,
+                )
+            )
+            .one()
+            ._mapping
+        )
+        row.pop("id", None)
+        conn.execute(insert(t.segment_snapshots).values({**row, "as_of": later}))
+    with engine.connect() as conn:
+        assert SegmentStore(conn).latest_for(1, today)["as_of"] == today
+    dropped = run("segment", "--drop", today.isoformat())
+    assert dropped.exit_code == 0 and "removed" in dropped.output
+    with engine.connect() as conn:
+        assert SegmentStore(conn).latest_for(1, today)["as_of"] == today - dt.timedelta(
+            days=1
+        )
+        assert SegmentStore(conn).runs() == [today - dt.timedelta(days=1)]
+    missing = run("segment", "--drop", today.isoformat())
+    assert missing.exit_code == 1 and "no snapshot of" in missing.output
+    engine.dispose()

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import tables as t
+from bot.recommend.engine import model_of
 from bot.services.customers import Actor
 from bot.services.recommendation_report import acceptance
 from bot.services.recommendations import (
     RecommendationService,
+    Said,
     train_recommender,
 )
 from tests.conftest import DEMO_AS_OF, SHANGHAI
@@ -100,19 +102,34 @@ def test_every_suggestion_shown_is_logged_and_audited(service, demo_db):
     assert audited == [("recommend", customer_id)]
 
 
+def said(text: str, *named: str) -> Said:
+    return Said(text, NOON - dt.timedelta(hours=1), tuple(named))
+
+
+def outcomes_of(engine, customer_id: int) -> dict[int, str | None]:
+    log = t.recommendation_log
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(log.c.product_id, log.c.outcome).where(
+                log.c.customer_id == customer_id
+            )
+        ).all()
+    return {product: outcome for product, outcome in rows}
+
+
 def test_a_purchase_and_a_no_update_the_log_and_the_report(service, demo_db):
     engine = demo_db[1]
     clerk = Actor("tablet-outcome", "rest")
     first, second = customer_ids(engine)[5:7]
     shown = service.recommend(first, "cross", clerk).suggestions
     assert len(shown) >= 2
-    asked = service.record_purchase(first, clerk)
+    asked = service.record_purchase(first, clerk, said("她买了"))
     assert asked.status == "ask_which"
-    bought = service.record_purchase(first, clerk, shown[1].name)
+    bought = service.record_purchase(first, clerk, said("她买了第二个"))
     assert bought.status == "recorded"
     assert [s.product_id for s in bought.items] == [shown[1].product_id]
     service.recommend(second, "personal", clerk)
-    declined = service.decline(second, clerk)
+    declined = service.decline(second, clerk, said("不感兴趣"), blanket=True)
     assert declined.status == "recorded" and len(declined.items) >= 1
     with engine.connect() as conn:
         outcomes = conn.execute(
@@ -135,10 +152,44 @@ def test_a_named_dislike_is_kept_and_never_offered_again(service, demo_db):
     customer_id = customer_ids(demo_db[1])[8]
     before = service.recommend(customer_id, "personal", clerk).suggestions
     disliked = before[0].category
-    service.decline(customer_id, clerk, disliked)
+    service.decline(
+        customer_id, clerk, said(f"她不喜欢{disliked}", disliked), (disliked,)
+    )
     for kind in ("personal", "cross"):
         after = service.recommend(customer_id, kind, clerk).suggestions
         assert disliked not in {s.category for s in after}
+
+
+def test_a_dislike_of_something_not_shown_declines_nothing(service, demo_db):
+    engine = demo_db[1]
+    clerk = Actor("tablet-yellow", "rest")
+    customer_id = customer_ids(engine)[9]
+    shown = service.recommend(customer_id, "personal", clerk).suggestions
+    colour = next(
+        c
+        for c in ("黄色", "粉色", "藏青", "驼色", "白色")
+        if c not in {s.name for s in shown}
+    )
+    outcome = service.decline(
+        customer_id, clerk, said(f"她不喜欢{colour}", colour), (colour,)
+    )
+    assert outcome.items == () and outcome.disliked == (colour,)
+    assert set(outcomes_of(engine, customer_id).values()) == {None}
+
+
+def test_declined_items_and_their_other_colours_stay_out(service, demo_db, knowledge):
+    clerk = Actor("tablet-declined", "rest")
+    customer_id = customer_ids(demo_db[1])[10]
+    first = service.recommend(customer_id, "personal", clerk).suggestions
+    service.decline(customer_id, clerk, said("不感兴趣"), blanket=True)
+    again = service.recommend(customer_id, "personal", clerk).suggestions
+    catalog = service.catalog(NOON.date())
+    models = {model_of(catalog.items[catalog.position[s.product_id]]) for s in first}
+    assert again and not {s.product_id for s in again} & {s.product_id for s in first}
+    assert (
+        not {model_of(catalog.items[catalog.position[s.product_id]]) for s in again}
+        & models
+    )
 
 
 def test_a_purchase_that_fits_several_suggestions_asks_which(service, demo_db):
@@ -151,16 +202,21 @@ def test_a_purchase_that_fits_several_suggestions_asks_which(service, demo_db):
             break
     else:
         pytest.fail("no answer with two items of one category in 60 customers")
-    outcome = service.record_purchase(customer_id, clerk, shared)
+    outcome = service.record_purchase(
+        customer_id, clerk, said(f"她买了{shared}", shared)
+    )
     assert outcome.status == "ask_which"
     assert {s.product_id for s in outcome.items} == {
         s.product_id for s in shown if s.category == shared
     }
+    assert set(outcomes_of(demo_db[1], customer_id).values()) == {None}
 
 
 def test_nothing_to_record_when_nothing_was_suggested(service, demo_db):
     customer_id = customer_ids(demo_db[1], limit=200)[150]  # never shown anything
-    outcome = service.record_purchase(customer_id, Actor("tablet-none", "rest"), "围巾")
+    outcome = service.record_purchase(
+        customer_id, Actor("tablet-none", "rest"), said("她买了围巾", "围巾")
+    )
     assert outcome.status == "nothing_shown"
 
 
@@ -203,3 +259,27 @@ def test_highlights_leave_out_what_she_dislikes_and_stay_in_stock(service, demo_
             ).all()
         )
     assert all(stock[i.id] > 0 and i.is_promo for i in hers.items)
+
+
+def test_a_dislike_of_a_brand_declines_every_suggestion_of_that_brand(service, demo_db):
+    engine = demo_db[1]
+    clerk = Actor("tablet-brand", "rest")
+    for customer_id in customer_ids(engine, limit=150)[100:]:
+        shown = service.recommend(customer_id, "personal", clerk).suggestions
+        catalog = service.catalog(NOON.date())
+        brands = [catalog.items[catalog.position[s.product_id]].brand for s in shown]
+        shared = next((b for b in brands if brands.count(b) > 1), None)
+        if shared and brands.count(shared) < len(brands):
+            break
+    else:
+        pytest.fail("no answer with two items of one brand in 50 customers")
+    outcome = service.decline(
+        customer_id, clerk, said(f"她不喜欢{shared}", shared), (shared,)
+    )
+    assert len(outcome.items) == brands.count(shared)
+    declined = {
+        p for p, o in outcomes_of(engine, customer_id).items() if o == "declined"
+    }
+    assert declined == {
+        s.product_id for s, b in zip(shown, brands, strict=True) if b == shared
+    }

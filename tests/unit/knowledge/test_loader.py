@@ -228,3 +228,33 @@ def test_the_knowledge_of_customer_service_is_loaded(knowledge):
     assert rules.verification.code_digits == 6
     assert rules.handoff.expire_hours == 24
     assert knowledge.care.reply_hours == 48
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("write_confidence", "1.5"), ("write_confidence", "0"), ("offered_intents", "0")],
+)
+def test_conversation_rules_out_of_range_are_refused(knowledge_copy: Path, key, value):
+    path = knowledge_copy / "conversation.yml"
+    text = path.read_text(encoding="utf-8")
+    lines = [
+        f"{key}: {value}" if line.startswith(f"{key}:") else line
+        for line in text.splitlines()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=f"conversation.yml.*{key}"):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_declined_period_is_required(knowledge_copy: Path):
+    path = knowledge_copy / "recommend.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            line for line in text.splitlines() if not line.startswith("declined_days")
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError, match="recommend.yml.*declined_days"):
+        load_knowledge(knowledge_copy)

@@ -247,3 +247,56 @@ def test_a_due_consumable_she_buys_is_offered_as_a_refill_whatever_scored_it():
     )
     cream = next(p for p in run("personal", shopper) if p.product_id == CREAM)
     assert cream.reason == f"她的{ITEMS[5].name}快用完了, 该补货了"
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "refill"),
+    [(90, True), (60 + 30, True), (60 + 31, False), (470, False)],
+)
+def test_a_consumable_she_stopped_buying_long_ago_is_not_running_out(days_ago, refill):
+    # serum cycle 60 days; "快用完了" only until 30 days (replenish_late_days) past it
+    shopper = Shopper(owned=(Owned(SERUM, TODAY - days_ago, 60000),))
+    reasons = [p.reason for p in run("personal", shopper) if p.product_id == SERUM]
+    assert bool(reasons and "快用完了" in reasons[0]) is refill
+
+
+def test_a_declined_item_and_its_other_colours_stay_out():
+    items = [
+        *ITEMS,
+        item(
+            20,
+            "帽子",
+            category="配饰",
+            price=160,
+            name="云裳 毛线帽 黑色",
+            color="黑色",
+        ),
+        item(
+            21,
+            "帽子",
+            category="配饰",
+            price=160,
+            name="云裳 毛线帽 灰色",
+            color="灰色",
+        ),
+    ]
+    offered = ids(run("personal", Shopper(), items=items))
+    assert HAT in offered
+    declined = ids(run("personal", Shopper(declined=frozenset({20, HAT})), items=items))
+    assert not {HAT, 20, 21} & set(declined)
+
+
+def test_another_colour_of_a_declined_item_is_the_same_model():
+    from bot.recommend.engine import not_declined
+
+    items = [
+        *ITEMS,
+        item(20, "帽子", category="配饰", name="云裳 毛线帽 黑色", color="黑色"),
+        item(21, "帽子", category="配饰", name="云裳 毛线帽 灰色", color="灰色"),
+        item(22, "帽子", category="配饰", name="云裳 渔夫帽 黑色", color="黑色"),
+    ]
+    catalog = Catalog(items)
+    allowed = not_declined(catalog, [20])
+    kept = {i.id for i, ok in zip(catalog.items, allowed, strict=True) if ok}
+    assert 20 not in kept and 21 not in kept
+    assert {22, HAT} <= kept

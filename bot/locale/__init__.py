@@ -1,0 +1,1 @@
+"""Every word a person reads or types that code handles (Simplified Chinese first)."""

@@ -1,0 +1,1 @@
+"""Simplified Chinese: normalising typed text, dates a clerk names, numbers shown."""

@@ -1,0 +1,38 @@
+"""Typed text as the NLU should see it: how people really type on a phone or tablet.
+
+Emoji and WeChat's sticker codes ("[微笑]") carry no request and only confuse the
+classifier; full-width letters and digits ("Ｍ０００１", "１２月") read as
+their ASCII twins (Unicode NFKC); runs of punctuation ("！！！", "。。。") count
+once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import emoji
+
+STICKER = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]")
+REPEATED_PUNCTUATION = re.compile(r"([!?,.~、。;:…])\1+")
+SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """`text` without emoji and stickers, in NFKC, punctuation runs collapsed."""
+    text = emoji.replace_emoji(text, replace=" ")
+    text = STICKER.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = REPEATED_PUNCTUATION.sub(r"\1", text)
+    return SPACES.sub(" ", text).strip()
+
+
+def normalize_in_place(text: str) -> str:
+    """Full-width characters to their ASCII twins, character by character, so every
+    position stays where it was (for examples whose entity offsets must not move)."""
+    return "".join(_one(ch) for ch in text)
+
+
+def _one(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 else ch

@@ -1,0 +1,1 @@
+"""Rasa NLU components of salesbot (named in config.yml)."""

@@ -1,0 +1,90 @@
+"""The NLU report: Rasa's own evaluation files read back, confusions counted and
+charted, and the accuracy held against a floor (`make nlu-report`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One `rasa test nlu` run: intent accuracy, weighted F1, examples, and the
+    (expected, predicted) pairs it got wrong with how often."""
+
+    name: str
+    accuracy: float
+    f1: float
+    support: int
+    confusions: tuple[tuple[str, str, int], ...]
+
+
+def read_evaluation(name: str, folder: Path) -> Evaluation:
+    """From `intent_report.json` and `intent_errors.json` of a Rasa results folder."""
+    report = json.loads((folder / "intent_report.json").read_text(encoding="utf-8"))
+    errors_file = folder / "intent_errors.json"
+    errors = (
+        json.loads(errors_file.read_text(encoding="utf-8"))
+        if errors_file.exists()
+        else []
+    )
+    pairs = Counter(
+        (e["intent"], (e.get("intent_prediction") or {}).get("name") or "-")
+        for e in errors
+    )
+    weighted = report.get("weighted avg") or {}
+    return Evaluation(
+        name=name,
+        accuracy=float(report["accuracy"]),
+        f1=float(weighted.get("f1-score", 0.0)),
+        support=int(weighted.get("support", 0)),
+        confusions=tuple((a, b, n) for (a, b), n in pairs.most_common()),
+    )
+
+
+def below_floor(evaluation: Evaluation, floor: float) -> bool:
+    return evaluation.accuracy < floor
+
+
+def save_confusion_chart(evaluations: list[Evaluation], path: Path, top: int = 12):
+    """Per evaluation, the most frequent confusions as horizontal bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _register_cjk_fonts()
+    plt.rcParams["font.sans-serif"] = CJK_FONTS
+    plt.rcParams["axes.unicode_minus"] = False
+    fig, axes = plt.subplots(1, len(evaluations), figsize=(7 * len(evaluations), 5))
+    for ax, evaluation in zip(
+        axes if len(evaluations) > 1 else [axes], evaluations, strict=True
+    ):
+        pairs = list(evaluation.confusions[:top])[::-1]
+        ax.barh([f"{a} → {b}" for a, b, _ in pairs], [n for *_, n in pairs])
+        ax.set_title(
+            f"{evaluation.name}：准确率 {evaluation.accuracy:.1%}"
+            f"（{evaluation.support} 句）\n最常见的意图混淆（应为 → 识别为）"
+        )
+        ax.set_xlabel("句数")
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _register_cjk_fonts() -> None:
+    """Make fonts installed after matplotlib built its font cache known to it
+    (`make browser` installs the CJK font on a machine that may have a cache)."""
+    from matplotlib import font_manager
+
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        lowered = path.lower()
+        if path not in known and ("wqy" in lowered or "cjk" in lowered):
+            font_manager.fontManager.addfont(path)
