@@ -148,6 +148,10 @@ class ServiceAction(Action, ABC):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         """Reply through `dispatcher`; return events."""
 
+    def would_write(self, tracker: Tracker) -> bool:
+        """Would acting on this message change data? (`writes` actions only.)"""
+        return True
+
     def unsure(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
         """Events that ask instead of writing, or None when the meaning is sure:
         the message picks one of the choices just offered (it is replayed as
@@ -160,6 +164,11 @@ class ServiceAction(Action, ABC):
         rules = self.services().knowledge.conversation
         if confidence(tracker) >= rules.write_confidence:
             return None
+        return self.offer_likely(dispatcher, tracker)
+
+    def offer_likely(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
+        """Ask which of the likeliest meanings of the latest message was meant."""
+        rules = self.services().knowledge.conversation
         return offer_intents(
             dispatcher,
             tracker,

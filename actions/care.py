@@ -9,8 +9,10 @@ from actions.base import (
     CustomerInContextAction,
     actor_of,
     customer_in_context,
+    from_customer,
     latest_text,
 )
+from actions.dialogue import ask, confirmed, request_of
 from actions.names import (
     ASK_CARE_TIPS,
     ASK_FOLLOWUPS,
@@ -20,6 +22,7 @@ from actions.names import (
 )
 from actions.recommend import named_item
 from bot.locale.zh.dates import parse_day
+from bot.locale.zh.intents import CLERK, CUSTOMER, NEITHER
 from bot.services.customers import Actor
 from bot.timeutil import local_date
 
@@ -171,6 +174,21 @@ class ActionResubscribe(CustomerInContextAction):
 
     def name(self) -> str:
         return RESUBSCRIBE
+
+    def unsure(self, dispatcher: CollectingDispatcher, tracker: Tracker):
+        """Opting back in is always confirmed first: read wrongly, "别再发了" would
+        switch her messages back on."""
+        found = super().unsure(dispatcher, tracker)
+        if found is not None or confirmed(tracker) is not None:
+            return found
+        request = request_of(tracker)
+        labels = CUSTOMER if from_customer(tracker) else CLERK
+        choices = [
+            {**request, "title": labels["resubscribe"]},
+            {**request, "intent": "unsubscribe", "title": labels["unsubscribe"]},
+            {"intent": None, "title": NEITHER, "reply": "say_deny_ack"},
+        ]
+        return ask(dispatcher, "say_confirm_resubscribe", choices)
 
     async def answer(
         self,

@@ -6,8 +6,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ServiceAction, act_on_choice, from_customer
-from actions.dialogue import ask, offer_intents, offered, picked
+from actions.base import ServiceAction, act_on_choice
+from actions.dialogue import ask, offered, picked
 from actions.names import CHOICES_SLOT, CHOOSE_OPTION, OFFER_INTENTS
 
 
@@ -43,11 +43,4 @@ class ActionOfferIntents(ServiceAction):
         if offered(tracker, CHOICES_SLOT):
             dispatcher.utter_message(response="say_not_understood")
             return [SlotSet(CHOICES_SLOT, None)]
-        rules = self.services().knowledge.conversation
-        return offer_intents(
-            dispatcher,
-            tracker,
-            rules.offered_intents,
-            rules.unsure_below,
-            from_customer(tracker),
-        )
+        return self.offer_likely(dispatcher, tracker)

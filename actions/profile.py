@@ -6,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import CustomerInContextAction, latest_text
+from actions.dialogue import confirmed
 from actions.names import (
     CUSTOMER_HISTORY,
     CUSTOMER_PREFERENCES,
@@ -18,6 +19,7 @@ from actions.recommend import after_suggestions, reply_outcome, said_of
 from bot import config
 from bot.customers.notes import notes_from
 from bot.customers.present import card_fields, history_fields
+from bot.locale.zh.text import is_question
 from bot.segments.explain import preference_fields, segment_fields, strategy_fields
 from bot.services.customers import Actor
 
@@ -119,6 +121,17 @@ class ActionNotePreference(CustomerInContextAction):
 
     def name(self) -> str:
         return NOTE_PREFERENCE
+
+    def unsure(self, dispatcher: CollectingDispatcher, tracker: Tracker):
+        """A question is never noted as a fact ("她一般穿多大码" is not a note)."""
+        found = super().unsure(dispatcher, tracker)
+        if (
+            found is None
+            and not confirmed(tracker)
+            and is_question(latest_text(tracker))
+        ):
+            return self.offer_likely(dispatcher, tracker)
+        return found
 
     async def answer(
         self,

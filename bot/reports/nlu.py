@@ -56,6 +56,7 @@ def save_confusion_chart(evaluations: list[Evaluation], path: Path, top: int = 1
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     _register_cjk_fonts()
     plt.rcParams["font.sans-serif"] = CJK_FONTS
@@ -65,7 +66,11 @@ def save_confusion_chart(evaluations: list[Evaluation], path: Path, top: int = 1
         axes if len(evaluations) > 1 else [axes], evaluations, strict=True
     ):
         pairs = list(evaluation.confusions[:top])[::-1]
-        ax.barh([f"{a} → {b}" for a, b, _ in pairs], [n for *_, n in pairs])
+        ax.barh(
+            [f"{_label(a)} → {_label(b)}" for a, b, _ in pairs],
+            [n for *_, n in pairs],
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(
             f"{evaluation.name}：准确率 {evaluation.accuracy:.1%}"
             f"（{evaluation.support} 句）\n最常见的意图混淆（应为 → 识别为）"
@@ -76,6 +81,13 @@ def save_confusion_chart(evaluations: list[Evaluation], path: Path, top: int = 1
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _label(intent: str) -> str:
+    """An intent as the clerk would say it ("看她喜欢什么"), else its name."""
+    from bot.locale.zh.intents import CLERK, OTHER
+
+    return CLERK.get(intent) or OTHER.get(intent) or intent
 
 
 def _register_cjk_fonts() -> None:

@@ -70,6 +70,17 @@ class Bot:
         """Send one message; the bot's replies joined by newlines."""
         return "\n".join(part.get("text", "") for part in self.turn(sender, message))
 
+    def sql(self, query) -> list:
+        """Rows of `query`, read on a connection of its own (not the servers')."""
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.database_url, future=True)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(query).all()
+        finally:
+            engine.dispose()
+
     def turn(self, sender: str, message: str) -> list[dict]:
         """Send one message; the bot's replies as Rasa sends them (with buttons)."""
         answer = self.post({"sender": sender, "message": message})

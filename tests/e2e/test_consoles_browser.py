@@ -135,6 +135,7 @@ def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
     choices = clerk.locator("button.choice")
     choices.last.wait_for()
     assert choices.last.inner_text() == "都不是" and choices.count() >= 2
+    clerk.screenshot(path=str(DOCS / "console-choices.png"))
     choices.last.click()
     clerk.wait_for_selector(".msg.bot >> text=换个说法")
     manager = log_in(browser, consoles, "s01m")

@@ -5,25 +5,16 @@ did not write) is read back with separate SQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from bot.db import tables as t
 
 pytestmark = pytest.mark.e2e
 
 
-def read(bot, query):
-    engine = create_engine(bot.database_url, future=True)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(query).all()
-    finally:
-        engine.dispose()
-
-
 def customer_id(bot, member_no: str) -> int:
-    return read(
-        bot, select(t.customers.c.id).where(t.customers.c.member_no == member_no)
+    return bot.sql(
+        select(t.customers.c.id).where(t.customers.c.member_no == member_no)
     )[0][0]
 
 
@@ -31,8 +22,7 @@ def answers(bot, member_no: str) -> list[list]:
     """Every answer logged for her, oldest first: rows (id, product, name,
     subcategory, color, outcome) in their rank order."""
     log, p = t.recommendation_log, t.products
-    rows = read(
-        bot,
+    rows = bot.sql(
         select(
             log.c.batch,
             log.c.id,
@@ -57,8 +47,7 @@ def outcomes(bot, member_no: str) -> list:
 
 
 def preferences(bot, member_no: str) -> set[tuple[str, str]]:
-    rows = read(
-        bot,
+    rows = bot.sql(
         select(t.preferences.c.kind, t.preferences.c.value).where(
             t.preferences.c.customer_id == customer_id(bot, member_no)
         ),
@@ -214,8 +203,7 @@ def test_a_request_before_the_customer_is_known_is_answered_after(bot):
 def test_a_birthday_is_answered_from_her_record(bot):
     bot.say("floor-birthday", "查一下M00000003")
     reply = bot.say("floor-birthday", "她生日几号")
-    (birthday,) = read(
-        bot,
+    (birthday,) = bot.sql(
         select(t.customers.c.birthday).where(t.customers.c.member_no == "M00000003"),
     )[0]
     expected = f"{birthday.month}月{birthday.day}日" if birthday else "没有登记生日"
@@ -228,8 +216,7 @@ def test_a_reminder_to_a_customer_who_opted_out_of_all_is_refused(bot):
     bot.say("floor-consent", "全部退订")
     card = bot.say("floor-consent", "查一下M00000029")
     assert "消息：已退订全部消息" in card
-    before = read(
-        bot,
+    before = bot.sql(
         select(func.count()).where(
             t.care_outbox.c.customer_id == who, t.care_outbox.c.trigger == "manual"
         ),
@@ -238,23 +225,28 @@ def test_a_reminder_to_a_customer_who_opted_out_of_all_is_refused(bot):
     assert "已退订全部消息" in reply and "没有安排" in reply
     task = bot.say("floor-consent", "三天后提醒我给她打电话")
     assert "列进您的待办" in task
-    manual = read(
-        bot,
+    manual = bot.sql(
         select(t.care_outbox.c.status).where(
             t.care_outbox.c.customer_id == who, t.care_outbox.c.trigger == "manual"
         ),
     )
     assert len(manual) == before + 1 and manual[-1].status == "task"
-    bot.say("floor-consent", "她同意重新接收消息")
-    consent = read(
-        bot,
+    confirm = buttons(bot.turn("floor-consent", "她同意重新接收消息"))
+    assert [c["title"] for c in confirm][:2] == [
+        "记录她重新同意接收消息",
+        "为她退订消息",
+    ]
+    assert bot.sql(
+        select(t.customers.c.service_consent).where(t.customers.c.id == who)
+    ) == [(False,)]
+    bot.say("floor-consent", confirm[0]["payload"])
+    consent = bot.sql(
         select(t.customers.c.service_consent, t.customers.c.marketing_consent).where(
             t.customers.c.id == who
         ),
     )[0]
     assert (bool(consent[0]), bool(consent[1])) == (True, False)
-    audited = read(
-        bot,
+    audited = bot.sql(
         select(t.audit_log.c.action).where(
             t.audit_log.c.customer_id == who, t.audit_log.c.action == "resubscribe"
         ),
@@ -264,8 +256,7 @@ def test_a_reminder_to_a_customer_who_opted_out_of_all_is_refused(bot):
 
 def test_care_tips_for_a_kind_she_never_bought_do_not_say_she_bought_it(bot):
     who = customer_id(bot, "M00000030")
-    shoes = read(
-        bot,
+    shoes = bot.sql(
         select(func.count())
         .select_from(t.order_lines.join(t.orders).join(t.products))
         .where(t.orders.c.customer_id == who, t.products.c.subcategory == "皮鞋"),
@@ -297,3 +288,11 @@ def test_a_customer_on_wechat_answers_a_question_with_a_number(bot):
     chat.text(openid, "2")
     rows = answers(bot, "M00000031")[-1]
     assert [r.id for r in rows if r.outcome == "declined"] == [shown[1].id]
+
+
+def test_a_question_is_never_noted_as_a_preference(bot):
+    bot.say("floor-question", "查一下M00000032")
+    before = preferences(bot, "M00000032")
+    for text in ("她一般穿多大码", "她喜欢什么颜色？", "她是不是不喜欢黄色"):
+        bot.say("floor-question", text)
+    assert preferences(bot, "M00000032") == before

@@ -36,6 +36,21 @@ CUSTOMER = {
     "ask_promotions": "看优惠活动",
     "ask_history": "看我的购买记录",
     "unsubscribe": "退订消息",
+    "resubscribe": "重新接收消息",
     "human_handoff": "转人工客服",
 }
 NEITHER = "都不是"
+# Names of the intents that are never offered, for reports.
+OTHER = {
+    "greet": "问候",
+    "goodbye": "告别",
+    "thank": "感谢",
+    "affirm": "肯定",
+    "bot_challenge": "问是不是机器人",
+    "out_of_scope": "超出范围",
+    "verify_code": "验证码",
+    "send_media": "发图片语音",
+    "choose_option": "选择选项",
+    "human_handoff": "转人工",
+    "nlu_fallback": "没听懂",
+}

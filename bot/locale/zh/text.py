@@ -16,6 +16,9 @@ import emoji
 STICKER = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]")
 REPEATED_PUNCTUATION = re.compile(r"([!?,.~、。;:…])\1+")
 SPACES = re.compile(r"\s+")
+QUESTION = re.compile(
+    r"什么|啥|哪|吗|多少|多大|几[码号岁个次]|怎么|怎样|如何|是否|有没有|是不是|呢|\?$"
+)
 
 
 def normalize(text: str) -> str:
@@ -36,3 +39,8 @@ def normalize_in_place(text: str) -> str:
 def _one(ch: str) -> str:
     folded = unicodedata.normalize("NFKC", ch)
     return folded if len(folded) == 1 else ch
+
+
+def is_question(text: str) -> bool:
+    """Does `text` ask something ("她穿多大码", "她喜欢什么颜色?")?"""
+    return bool(QUESTION.search(text))

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.locale.zh.numbers import chance, estimate
-from bot.locale.zh.text import normalize
+from bot.locale.zh.text import is_question, normalize
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,19 @@ def test_an_estimate_is_rounded_once_to_whole_yuan():
 )
 def test_typed_text_is_normalised_before_the_nlu(typed, seen):
     assert normalize(typed) == seen
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("她一般穿多大码", True),
+        ("她喜欢什么颜色?", True),
+        ("她穿几码", True),
+        ("她是不是喜欢新品", True),
+        ("她穿S码", False),
+        ("她不喜欢黄色", False),
+        ("记一下她喜欢黑色", False),
+    ],
+)
+def test_a_question_is_told_from_a_statement(text, asks):
+    assert is_question(text) is asks
