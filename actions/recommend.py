@@ -27,7 +27,10 @@ from actions.names import (
     RECOMMEND_UPSELL,
     RECORD_PURCHASE,
 )
+from bot.locale.zh.intents import CLERK, CUSTOMER, NEITHER
+from bot.locale.zh.text import is_plain_refusal
 from bot.recommend.present import addressed, suggestion_lines
+from bot.recommend.references import points_at
 from bot.services.customers import Actor
 from bot.services.recommendations import Said
 
@@ -171,9 +174,12 @@ class ActionHandleDeny(ServiceAction):
             dispatcher.utter_message(response="say_deny_ack")
             return []
         said = said_of(tracker)
+        plain = confirmed(tracker) is not None or is_plain_refusal(said.text)
+        if not plain and not said.named and not points_at(said.text):
+            return _ask_what_she_declined(dispatcher, tracker)
         service = self.services().recommendations
         outcome = await self.call(
-            service.decline, customer_id, actor_of(tracker), said, (), True
+            service.decline, customer_id, actor_of(tracker), said, (), plain
         )
         if outcome.status == "not_shown" and said.named:
             return _offer_dislike(dispatcher, tracker, said.named)
@@ -208,6 +214,20 @@ def after_suggestions(tracker: Tracker) -> bool:
             if name == LOOKUP_CUSTOMER:
                 return False
     return False
+
+
+def _ask_what_she_declined(dispatcher, tracker: Tracker) -> list:
+    """A no with a reason the catalogue has no word for ("她不爱带拉链的"): all of
+    the answer, or a note about her?"""
+    request = request_of(tracker)
+    labels = CUSTOMER if from_customer(tracker) else CLERK
+    choices = [{**request, "intent": "deny", "title": labels["deny"]}]
+    if not from_customer(tracker):
+        choices.append(
+            {**request, "intent": "note_preference", "title": CLERK["note_preference"]}
+        )
+    choices.append({"intent": None, "title": NEITHER, "reply": "say_deny_ack"})
+    return ask(dispatcher, "say_offer_intents", choices)
 
 
 def _offer_dislike(dispatcher, tracker: Tracker, named: tuple[str, ...]) -> list:

@@ -115,6 +115,11 @@ def resolve(reference: Reference, shown: list[Shown], named: tuple[str, ...] = (
     return Resolution("unknown")
 
 
+def points_at(text: str) -> bool:
+    """Does `text` point at a suggestion ("第二个", "这个", "最后那个")?"""
+    return ordinal_in(text) is not None or bool(DEICTIC.search(text))
+
+
 def ordinal_in(text: str) -> int | None:
     """The ordinal in `text` (1-based, negative from the end), if any."""
     if match := FROM_END.search(text):

@@ -296,3 +296,18 @@ def test_a_question_is_never_noted_as_a_preference(bot):
     for text in ("她一般穿多大码", "她喜欢什么颜色？", "她是不是不喜欢黄色"):
         bot.say("floor-question", text)
     assert preferences(bot, "M00000032") == before
+
+
+def test_a_no_with_a_reason_asks_before_declining_anything(bot):
+    shown = suggest(bot, "floor-zip", "M00000033")
+    replies = bot.turn("floor-zip", "她不爱带拉链的")
+    assert set(outcomes(bot, "M00000033")) == {None}
+    titles = [b["title"] for b in buttons(replies)]
+    if not titles:  # the NLU read it as a note: kept as a note, nothing declined
+        assert ("note", "她不爱带拉链的") in preferences(bot, "M00000033")
+        return
+    assert titles == ["记录她不要刚才推荐的商品", "记下她的偏好", "都不是"]
+    bot.say("floor-zip", buttons(replies)[0]["payload"])
+    assert [r.outcome for r in answers(bot, "M00000033")[-1]] == ["declined"] * len(
+        shown
+    )

@@ -30,6 +30,7 @@ CLERK = {
 CUSTOMER = {
     "ask_membership": "查我的会员等级",
     "recommend_products": "给我推荐商品",
+    "deny": "以后少推荐刚才这几款",
     "ask_why_recommended": "看推荐的理由",
     "ask_care_tips": "看保养方法",
     "ask_new_arrivals": "看新品",

@@ -44,3 +44,14 @@ def _one(ch: str) -> str:
 def is_question(text: str) -> bool:
     """Does `text` ask something ("她穿多大码", "她喜欢什么颜色?")?"""
     return bool(QUESTION.search(text))
+
+
+def is_plain_refusal(text: str) -> bool:
+    """Is `text` only a refusal ("不感兴趣", "这几款她都不要"), with no reason or
+    attribute in it ("她不爱带拉链的")?"""
+    from bot.locale.zh.words import REFUSAL_WORDS
+
+    rest = re.sub(r"[\s,.!?;:~、。…]", "", normalize(text))
+    for word in sorted(REFUSAL_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return rest == ""

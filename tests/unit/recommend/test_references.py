@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.recommend.references import Shown, parse_reference, resolve
+from bot.recommend.references import Shown, parse_reference, points_at, resolve
 
 GLOVES = Shown(1, 101, 1, 1, "云裳 羊皮手套 黑色", "手套", "配饰", "云裳", "黑色")
 SCARF = Shown(2, 102, 1, 2, "云裳 羊绒围巾 驼色", "围巾", "配饰", "云裳", "驼色")
@@ -94,3 +94,10 @@ def test_nothing_pointing_at_a_suggestion_is_unknown():
 def test_the_same_product_twice_counts_once_from_its_newest_answer():
     again = Shown(8, 103, 2, 1, "云裳 羊毛大衣 黑色", "大衣", "服装", "云裳", "黑色")
     assert meant("大衣她买了", [*SESSION, again]) == ("resolved", [3])
+
+
+def test_pointing_words_are_told_from_reasons():
+    assert (
+        points_at("这个我不要") and points_at("第二个她不要") and points_at("最后那个")
+    )
+    assert not points_at("她不爱带拉链的")
