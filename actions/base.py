@@ -31,6 +31,7 @@ from actions.names import (
 from bot import bootstrap
 from bot.identity.senders import CONSOLE_CHANNEL, CUSTOMER_CHANNELS, openid_of
 from bot.services.customers import Actor
+from bot.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 SESSION = dt.timedelta(hours=1)
@@ -73,7 +74,7 @@ def conversation_start(tracker: Tracker) -> dt.datetime:
         if event.get("event") == "session_started" or started is None:
             started = event.get("timestamp") or started
     if not started:
-        return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - SESSION
+        return utcnow() - SESSION
     return dt.datetime.fromtimestamp(float(started), dt.timezone.utc).replace(
         tzinfo=None
     )

@@ -12,7 +12,7 @@ from actions.base import (
     from_customer,
     latest_text,
 )
-from actions.dialogue import ask, confirmed, request_of
+from actions.dialogue import ask_between, confirmed
 from actions.names import (
     ASK_CARE_TIPS,
     ASK_FOLLOWUPS,
@@ -22,7 +22,6 @@ from actions.names import (
 )
 from actions.recommend import named_item
 from bot.locale.zh.dates import parse_day
-from bot.locale.zh.intents import CLERK, CUSTOMER, NEITHER
 from bot.services.customers import Actor
 from bot.timeutil import local_date
 
@@ -181,14 +180,14 @@ class ActionResubscribe(CustomerInContextAction):
         found = super().unsure(dispatcher, tracker)
         if found is not None or confirmed(tracker) is not None:
             return found
-        request = request_of(tracker)
-        labels = CUSTOMER if from_customer(tracker) else CLERK
-        choices = [
-            {**request, "title": labels["resubscribe"]},
-            {**request, "intent": "unsubscribe", "title": labels["unsubscribe"]},
-            {"intent": None, "title": NEITHER, "reply": "say_deny_ack"},
-        ]
-        return ask(dispatcher, "say_confirm_resubscribe", choices)
+        return ask_between(
+            dispatcher,
+            tracker,
+            "say_confirm_resubscribe",
+            ["resubscribe", "unsubscribe"],
+            from_customer(tracker),
+            reply="say_deny_ack",
+        )
 
     async def answer(
         self,

@@ -158,7 +158,6 @@ def offer_intents(
     """The likeliest intents of the latest message as choices, plus "neither";
     the help text when none of them can be offered."""
     names = labels.CUSTOMER if for_customer else labels.CLERK
-    request = request_of(tracker)
     ranking = tracker.latest_message.get("intent_ranking") or []
     likely = [
         r["name"]
@@ -168,9 +167,29 @@ def offer_intents(
     if not likely:
         dispatcher.utter_message(response="say_not_understood")
         return [SlotSet(CHOICES_SLOT, None)]
-    choices = [{**request, "intent": name, "title": names[name]} for name in likely]
-    choices.append({"intent": None, "title": labels.NEITHER})
-    return ask(dispatcher, "say_offer_intents", choices)
+    return ask_between(dispatcher, tracker, "say_offer_intents", likely, for_customer)
+
+
+def ask_between(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    response: str,
+    intents: list[str],
+    for_customer: bool,
+    reply: str | None = None,
+) -> list[dict]:
+    """Ask which of `intents` the latest message meant (those the person may be
+    offered, by their labels), plus "neither" (answered with `reply`, else a
+    request to rephrase)."""
+    names = labels.CUSTOMER if for_customer else labels.CLERK
+    request = request_of(tracker)
+    choices = [
+        {**request, "intent": name, "title": names[name]}
+        for name in intents
+        if name in names
+    ]
+    choices.append({"intent": None, "title": labels.NEITHER, "reply": reply})
+    return ask(dispatcher, response, choices)
 
 
 def _choice_number(tracker: Tracker) -> int | None:

@@ -14,7 +14,7 @@ from actions.base import (
     known_customer,
     latest_text,
 )
-from actions.dialogue import ask, confirmed, request_of
+from actions.dialogue import ask, ask_between, confirmed, request_of
 from actions.names import (
     EXPLAIN_RECOMMENDATIONS,
     HANDLE_DENY,
@@ -27,7 +27,6 @@ from actions.names import (
     RECOMMEND_UPSELL,
     RECORD_PURCHASE,
 )
-from bot.locale.zh.intents import CLERK, CUSTOMER, NEITHER
 from bot.locale.zh.text import is_plain_refusal
 from bot.recommend.present import addressed, suggestion_lines
 from bot.recommend.references import points_at
@@ -218,16 +217,15 @@ def after_suggestions(tracker: Tracker) -> bool:
 
 def _ask_what_she_declined(dispatcher, tracker: Tracker) -> list:
     """A no with a reason the catalogue has no word for ("她不爱带拉链的"): all of
-    the answer, or a note about her?"""
-    request = request_of(tracker)
-    labels = CUSTOMER if from_customer(tracker) else CLERK
-    choices = [{**request, "intent": "deny", "title": labels["deny"]}]
-    if not from_customer(tracker):
-        choices.append(
-            {**request, "intent": "note_preference", "title": CLERK["note_preference"]}
-        )
-    choices.append({"intent": None, "title": NEITHER, "reply": "say_deny_ack"})
-    return ask(dispatcher, "say_offer_intents", choices)
+    the answer, or (for a clerk) a note about her?"""
+    return ask_between(
+        dispatcher,
+        tracker,
+        "say_offer_intents",
+        ["deny", "note_preference"],
+        from_customer(tracker),
+        reply="say_deny_ack",
+    )
 
 
 def _offer_dislike(dispatcher, tracker: Tracker, named: tuple[str, ...]) -> list:
