@@ -71,6 +71,36 @@ class Services:
         return HandoffService(self.engine, self.knowledge)
 
     @cached_property
+    def windows(self):
+        from bot.services.wechat_windows import WindowService
+
+        return WindowService(self.engine)
+
+    @cached_property
+    def wechat(self):
+        """The Official Account's API with the token shared by every process, or
+        None when SALESBOT_WECHAT_APPID/_SECRET are not set."""
+        credentials = config.wechat_credentials()
+        if credentials is None:
+            return None
+        from bot.outbound.wechat import WeChatOutbound, wechat_client
+        from bot.outbound.wechat_token import shared_session
+
+        appid, secret, base = credentials
+        session = shared_session(self.engine, config.redis_url())
+        return WeChatOutbound(wechat_client(appid, secret, session, base))
+
+    def send_text(self):
+        """`send(openid, text)`: WeChat's customer-service API, or in development
+        var/outbox/wechat-replies.jsonl."""
+        if self.wechat is not None:
+            return self.wechat.send_text
+        from bot.outbound.outlets import file_text_sender
+
+        path = config.PROJECT_ROOT / "var" / "outbox" / "wechat-replies.jsonl"
+        return file_text_sender(path)
+
+    @cached_property
     def staff_auth(self) -> StaffAuth:
         from bot.services.staff_auth import StaffAuth
 

@@ -63,3 +63,9 @@ def wechat_credentials() -> tuple[str, str, str] | None:
         return None
     base = os.environ.get("SALESBOT_WECHAT_API", "https://api.weixin.qq.com/cgi-bin/")
     return appid, secret, base
+
+
+def redis_url() -> str | None:
+    """`SALESBOT_REDIS_URL`: shared state (the WeChat token) in Redis instead of the
+    database when set."""
+    return os.environ.get("SALESBOT_REDIS_URL") or None

@@ -72,6 +72,7 @@ class Planned:
     holdout: bool
     body: str
     scheduled_at: dt.datetime  # local time
+    fields: dict = field(default_factory=dict)  # placeholder values, for templates
 
 
 @dataclass
@@ -131,7 +132,10 @@ def plan(data: PlanInput, rules: CareRules) -> tuple[list[Planned], PlanReport]:
         holdout = is_marketing and in_holdout(
             trigger, recipient.customer_id, rules.holdout_share
         )
-        body = values["text"].format(**_fill(recipient, values))
+        filled = _fill(recipient, values)
+        body = values["text"].format(**filled)
+        if "purchased_on" in values:
+            filled["purchased_on"] = values["purchased_on"]
         out.append(
             Planned(
                 key,
@@ -141,6 +145,7 @@ def plan(data: PlanInput, rules: CareRules) -> tuple[list[Planned], PlanReport]:
                 holdout,
                 body,
                 send_at,
+                {k: v for k, v in filled.items() if v},
             )
         )
         report.planned[trigger] += 1
@@ -214,6 +219,7 @@ def _thank_you(data: PlanInput, rules: CareRules, window: _Window) -> Iterable:
             "product": product,
             "store": first.store,
             "clerk": first.clerk,
+            "purchased_on": first.day.isoformat(),
         }
         yield "thank_you", f"thank_you:{order_id}", recipient, values
 
@@ -236,6 +242,7 @@ def _care_tips(data: PlanInput, rules: CareRules, window: _Window) -> Iterable:
                 "product": line.product,
                 "store": line.store,
                 "clerk": line.clerk,
+                "purchased_on": line.day.isoformat(),
             }
             yield "care_tip", f"care_tip:{line.order_id}:{n}", recipient, values
 
@@ -257,7 +264,11 @@ def _replenish(data: PlanInput, rules: CareRules, window: _Window) -> Iterable:
         due = last + dt.timedelta(days=cycle - trigger.lead_days)
         if due not in window:
             continue
-        values = {"text": trigger.text, "product": lines[-1].product}
+        values = {
+            "text": trigger.text,
+            "product": lines[-1].product,
+            "purchased_on": last.isoformat(),
+        }
         key = f"replenish:{customer_id}:{product_id}:{last.isoformat()}"
         yield "replenish", key, recipient, values
 

@@ -82,6 +82,7 @@ class Inbound:
     kind: str
     text: str | None
     silent: bool = False
+    subscribed: tuple[str, ...] = ()  # template ids of one-off subscriptions
 
 
 @dataclass
@@ -277,7 +278,16 @@ class WeChatInput(InputChannel):
             message.openid,
             message.kind,
         )
-        if not fresh or message.text is None:
+        if not fresh:
+            return None
+        await asyncio.to_thread(
+            services.windows.interacted, message.openid, message.kind
+        )
+        if message.subscribed:
+            await asyncio.to_thread(
+                services.windows.subscribed, message.openid, message.subscribed
+            )
+        if message.text is None:
             return None
         sender = wechat_sender(message.openid)
         if message.kind != "unsubscribe":
@@ -333,6 +343,14 @@ class WeChatInput(InputChannel):
             text = _joined(collector)
             if not text or message.silent:
                 return
+            windows = bootstrap.services().windows
+            if not await asyncio.to_thread(windows.reserve, message.openid):
+                logger.warning(
+                    "late reply to message %s not sent: her customer-service "
+                    "window is closed or used up",
+                    message.key,
+                )
+                return
             try:
                 await asyncio.to_thread(self._sender(), message.openid, text)
             except Exception:
@@ -344,11 +362,7 @@ class WeChatInput(InputChannel):
 
     def _sender(self):
         if self._send_text is None:
-            from bot.channels.wechat_api import text_sender
-
-            self._send_text = text_sender(
-                self.settings.appid, self.settings.secret, self.settings.api_base
-            )
+            self._send_text = bootstrap.services().send_text()
         return self._send_text
 
     def _reply(self, request: Request, message: Inbound, text: str | None):
@@ -392,6 +406,9 @@ def _inbound(data: Any) -> Inbound:
             return Inbound(openid, account, key, "subscribe", "/greet")
         if event == "unsubscribe":
             return Inbound(openid, account, key, "unsubscribe", "/unsubscribe", True)
+        if event == "subscribe_msg_popup_event":
+            accepted = _accepted_templates(data.get("SubscribeMsgPopupEvent"))
+            return Inbound(openid, account, key, "event:popup", None, True, accepted)
         return Inbound(openid, account, key, f"event:{event}"[:16], None)
     msg_id = text_of("MsgId", required=False) or f"{openid}:{created}"
     if not msg_id.replace(":", "").replace("-", "").replace("_", "").isalnum():
@@ -405,6 +422,22 @@ def _inbound(data: Any) -> Inbound:
     # A leading "/" would be read by Rasa as an intent typed by hand.
     content = content.lstrip("/／ ").strip()[:MAX_TEXT_CHARS]
     return Inbound(openid, account, key, "text", content or None)
+
+
+def _accepted_templates(popup: Any) -> tuple[str, ...]:
+    """Template ids she accepted in WeChat's one-off subscription popup event."""
+    items = popup.get("List") if isinstance(popup, dict) else None
+    if isinstance(items, dict):
+        items = [items]
+    accepted = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        template = item.get("TemplateId")
+        status = item.get("SubscribeStatusString")
+        if isinstance(template, str) and status == "accept" and len(template) <= 64:
+            accepted.append(template)
+    return tuple(accepted)
 
 
 def _joined(collector: WeChatOutput) -> str | None:

@@ -529,45 +529,109 @@ def care_plan(as_of) -> None:
 )
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--pace", default=0.0, type=click.FloatRange(0), hidden=True)
-def care_dispatch(sink: Path | None, batch: int, pace: float) -> None:
-    """Send the due messages of the outbox, at least once and never twice."""
-    from bot.channels.care_sink import FileSink, WeChatSink
-    from bot.db.care_store import Outbox
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="send nothing: show the route each due message takes",
+)
+@click.option("--json", "as_json", is_flag=True, help="the dry run as JSON")
+@click.option(
+    "--at",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    help="the dry run at this local time (default: now)",
+)
+def care_dispatch(
+    sink: Path | None, batch: int, pace: float, dry_run: bool, as_json: bool, at
+) -> None:
+    """Send the due messages of the outbox, at least once and never twice, each by
+    the route WeChat allows for it now."""
     from bot.db.migrate import upgrade
     from bot.services.care import dispatch_care
 
     services = bootstrap.services()
     upgrade(services.database_url)
-    outbox_dir = config.PROJECT_ROOT / "var" / "outbox"
-    wechat = config.wechat_credentials()
-    if wechat and sink is None:
-        appid, secret, base = wechat
-        target = outbox_dir / "wechat-delivered.jsonl"
-        channel = WeChatSink(
-            appid, secret, Outbox(services.engine).openid, target, api_base=base
-        )
-    else:
-        target = sink or outbox_dir / "sent.jsonl"
-        channel = FileSink(target)
+    tz = config.business_timezone()
+    if dry_run or as_json or at:
+        _dry_run(services, tz, at, as_json)
+        return
+    outlet, target = _outlet(services, sink)
     try:
         run = dispatch_care(
             services.engine,
             services.knowledge.care,
-            channel.deliver,
-            config.business_timezone(),
+            services.knowledge.wechat,
+            outlet,
+            tz,
             batch=batch,
             pace_seconds=pace,
         )
     finally:
-        if isinstance(channel, WeChatSink):
-            channel.close()
+        outlet.close()
     if run.quiet_hours:
         click.echo("quiet hours in SALESBOT_TZ: nothing sent")
         return
+    by_route = ", ".join(
+        f"{route} {run.routes[route]}"
+        for route in ("customer_service", "subscribe", "template")
+        if run.routes[route]
+    )
     click.echo(
-        f"sent {run.sent}, already delivered {run.already_delivered}, "
+        f"sent {run.sent}{f' ({by_route})' if by_route else ''}, "
+        f"clerk tasks {run.tasks}, not sent {run.not_sent}, "
+        f"already delivered {run.already_delivered}, "
         f"to retry {run.retrying}, failed {run.failed} -> {target}"
     )
+    for (route, reason), count in sorted(run.reasons.items()):
+        click.echo(f"  {route:<17}{reason:<18}{count:>6}")
+
+
+def _outlet(services, sink: Path | None):
+    from bot.outbound.outlets import FileOutlet, WeChatOutlet
+
+    if services.wechat is not None and sink is None:
+        return WeChatOutlet(services.wechat), "WeChat"
+    target = sink or config.PROJECT_ROOT / "var" / "outbox" / "sent.jsonl"
+    return FileOutlet(target), target
+
+
+def _dry_run(services, tz, at, as_json: bool) -> None:
+    import json
+    from collections import Counter
+
+    from bot.services.care import plan_routes
+    from bot.timeutil import local_to_utc, utcnow
+
+    moment = local_to_utc(at, tz) if at else utcnow()
+    plans = plan_routes(services.engine, services.knowledge.wechat, tz, moment)
+    if services.knowledge.care.quiet_hours.contains(local_time_of(moment, tz)):
+        click.echo(
+            "note: that is inside the quiet hours; nothing would go out", err=True
+        )
+    if as_json:
+        rows = [
+            {
+                "key": p.key,
+                "customer_id": p.customer_id,
+                "trigger": p.trigger,
+                "route": p.route,
+                "reason": p.reason,
+                "window_open": p.window_open,
+            }
+            for p in plans
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    counts = Counter((p.route, p.reason) for p in plans)
+    click.echo(f"{len(plans)} messages due (dry run: nothing sent)")
+    click.echo(f"{'route':<18}{'reason':<18}{'messages':>9}")
+    for (route, reason), count in sorted(counts.items()):
+        click.echo(f"{route:<18}{reason:<18}{count:>9}")
+
+
+def local_time_of(moment, tz):
+    from bot.timeutil import local_time
+
+    return local_time(moment, tz)
 
 
 @cli.command("care-report")

@@ -60,13 +60,17 @@ def handoff_show(handoff_id: int) -> None:
 def handoff_reply(handoff_id: int, text: str, staff: str) -> None:
     """Send TEXT to the waiting customer (WeChat customer-service API when
     SALESBOT_WECHAT_APPID/_SECRET are set, else var/outbox/wechat-replies.jsonl)."""
-    from bot.channels.wechat_api import default_text_sender
-    from bot.services.handoff import HandoffError
+    from bot.config import business_timezone
+    from bot.locale.zh.wechat import window_note
+    from bot.services.handoff import HandoffError, WindowClosed
+    from bot.timeutil import utcnow
 
+    services = bootstrap.services()
     try:
-        bootstrap.services().handoff.reply(
-            handoff_id, staff, text, default_text_sender()
-        )
+        services.handoff.reply(handoff_id, staff, text, services.send_text())
+    except WindowClosed as closed:
+        note = window_note(closed.window, utcnow(), business_timezone())
+        raise click.ClickException(note) from None
     except (HandoffError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"sent to #{handoff_id}")

@@ -9,8 +9,22 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from bot.care.routes import ASSOCIATE, Facts, Route
 from bot.db import tables as t
+from bot.db.wechat_store import WindowStore
 from bot.timeutil import local_date, local_to_utc
+
+_box = t.care_outbox
+_MESSAGE = (
+    _box.c.id,
+    _box.c.idempotency_key,
+    _box.c.customer_id,
+    _box.c.trigger,
+    _box.c.is_marketing,
+    _box.c.body,
+    _box.c.fields,
+    _box.c.attempts,
+)
 
 
 class CareStore:
@@ -209,15 +223,69 @@ class Outbox:
                 )
             )
             rows = conn.execute(
-                select(
-                    box.c.id,
-                    box.c.idempotency_key,
-                    box.c.customer_id,
-                    box.c.body,
-                    box.c.attempts,
-                ).where(box.c.claim == token, box.c.status == "sending")
+                select(*_MESSAGE).where(box.c.claim == token, box.c.status == "sending")
             )
             return [dict(row._mapping) for row in rows]
+
+    def due(self, now: dt.datetime) -> list[dict]:
+        """Pending messages due at `now`, in sending order (reads only)."""
+        box = t.care_outbox
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(*_MESSAGE)
+                .where(box.c.status == "pending", box.c.scheduled_at <= now)
+                .order_by(box.c.scheduled_at, box.c.id)
+            )
+            return [dict(row._mapping) for row in rows]
+
+    def facts(self, customer_id: int) -> Facts:
+        """What routing needs to know of her now: WeChat account, consent, store,
+        window and unused one-off subscriptions."""
+        c = t.customers
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    c.c.wechat_openid,
+                    c.c.service_consent,
+                    c.c.marketing_consent,
+                    c.c.home_store_id,
+                ).where(c.c.id == customer_id)
+            ).one()
+            windows = WindowStore(conn)
+            openid = row.wechat_openid
+            return Facts(
+                openid=openid,
+                service_consent=bool(row.service_consent),
+                marketing_consent=bool(row.marketing_consent),
+                has_store=row.home_store_id is not None,
+                window=windows.get(openid) if openid else None,
+                subscribed=windows.subscribed(openid) if openid else frozenset(),
+            )
+
+    def reserve_window(self, openid: str, now: dt.datetime, keep: int) -> bool:
+        with self._engine.begin() as conn:
+            return WindowStore(conn).reserve(openid, now, keep)
+
+    def window_exhausted(self, openid: str) -> None:
+        with self._engine.begin() as conn:
+            WindowStore(conn).exhausted(openid)
+
+    def consume_subscription(
+        self, openid: str, template_id: str, now: dt.datetime
+    ) -> bool:
+        with self._engine.begin() as conn:
+            return WindowStore(conn).consume(openid, template_id, now)
+
+    def settle(self, message_id: int, token: str, route: Route) -> None:
+        """A message no WeChat route takes: a task for her store's clerks
+        (`associate`), or not sent (`none`), with the reason."""
+        self._mark(
+            message_id,
+            token,
+            status="task" if route.kind == ASSOCIATE else "skipped",
+            route=route.kind,
+            route_reason=route.reason,
+        )
 
     def openid(self, customer_id: int) -> str | None:
         with self._engine.connect() as conn:
@@ -227,8 +295,25 @@ class Outbox:
                 )
             ).scalar_one_or_none()
 
-    def mark_sent(self, message_id: int, token: str, now: dt.datetime) -> None:
-        self._mark(message_id, token, status="sent", sent_at=now, last_error=None)
+    def mark_sent(
+        self,
+        message_id: int,
+        token: str,
+        now: dt.datetime,
+        route: Route | None = None,
+    ) -> None:
+        routed = (
+            {
+                "route": route.kind,
+                "route_reason": route.reason,
+                "template_id": route.template_id,
+            }
+            if route
+            else {}
+        )
+        self._mark(
+            message_id, token, status="sent", sent_at=now, last_error=None, **routed
+        )
 
     def mark_failed(
         self, message_id: int, token: str, error: str, retry_at: dt.datetime | None

@@ -235,6 +235,10 @@ care_outbox = Table(
     Column("last_error", Text),
     Column("staff_id", Integer, ForeignKey("staff.id")),
     Column("created_at", DateTime, nullable=False),
+    Column("fields", JSON),
+    Column("route", String(24)),
+    Column("route_reason", String(48)),
+    Column("template_id", String(64)),
     Index("ix_care_outbox_status_scheduled", "status", "scheduled_at"),
 )
 
@@ -332,4 +336,36 @@ nlu_corrections = Table(
     Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("sender_id", "event_id"),
+)
+
+wechat_windows = Table(
+    "wechat_windows",
+    metadata,
+    Column("openid", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("closes_at", DateTime, nullable=False),
+    Column("quota", Integer, nullable=False),
+    Column("used", Integer, nullable=False, default=0),
+)
+
+wechat_subscriptions = Table(
+    "wechat_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("openid", String(64), nullable=False),
+    Column("template_id", String(64), nullable=False),
+    Column("granted_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Index("ix_wechat_subscriptions_openid_template", "openid", "template_id"),
+)
+
+shared_tokens = Table(
+    "shared_tokens",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text),
+    Column("expires_at", DateTime),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime),
 )

@@ -22,6 +22,7 @@ from bot.knowledge.schema import (
     Product,
     RecommendRules,
     Segments,
+    WeChatDelivery,
 )
 
 
@@ -40,6 +41,7 @@ class Knowledge:
     care: CareRules
     customer_service: CustomerService
     conversation: Conversation
+    wechat: WeChatDelivery
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -58,11 +60,13 @@ def load_knowledge(directory: Path) -> Knowledge:
             directory / "customer_service.yml", CustomerService
         ),
         conversation=_load_yaml(directory / "conversation.yml", Conversation),
+        wechat=_load_yaml(directory / "wechat.yml", WeChatDelivery),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")
     _check_strategy_focus(knowledge, directory / "recommend.yml")
     _check_care(knowledge, directory / "care.yml")
+    _check_wechat(knowledge, directory / "wechat.yml")
     return knowledge
 
 
@@ -191,3 +195,40 @@ def _check_playbook(knowledge: Knowledge, path: Path) -> None:
                         f"{path}: strategies.{strategy.key}.when.{field}: "
                         f"unknown {key!r}"
                     )
+
+
+# Placeholders a template keyword may use, per trigger: the message's own, plus the
+# day of the purchase it is about.
+LINE_TRIGGERS = {"thank_you", "care_tip", "replenish"}
+
+
+def _check_wechat(knowledge: Knowledge, path: Path) -> None:
+    from bot.care.routes import PROMOTIONAL
+    from bot.care.template_fields import placeholders, static_problem
+    from bot.knowledge.schema import CARE_PLACEHOLDERS
+
+    delivery = knowledge.wechat
+    for section in ("templates", "subscriptions"):
+        for trigger, template in getattr(delivery, section).items():
+            where = f"{path}: {section}.{trigger}"
+            if trigger not in CARE_PLACEHOLDERS:
+                raise KnowledgeError(f"{where}: unknown trigger {trigger!r}")
+            if trigger in PROMOTIONAL:
+                raise KnowledgeError(
+                    f"{where}: WeChat forbids marketing in template and subscribe "
+                    "messages; this trigger goes to the clerk outside her window"
+                )
+            known = CARE_PLACEHOLDERS[trigger] | (
+                {"purchased_on"} if trigger in LINE_TRIGGERS else set()
+            )
+            for keyword, field in template.fields.items():
+                unknown = placeholders(field.value) - known
+                if unknown:
+                    raise KnowledgeError(
+                        f"{where}.fields.{keyword}: unknown placeholder "
+                        f"{{{sorted(unknown)[0]}}} (known here: "
+                        f"{', '.join(sorted(known))})"
+                    )
+                problem = static_problem(field.type, field.value)
+                if problem:
+                    raise KnowledgeError(f"{where}.fields.{keyword}: {problem}")

@@ -489,3 +489,46 @@ class Conversation(Strict):
     write_confidence: float = Field(gt=0, le=1)
     offered_intents: int = Field(ge=1, le=4)
     unsure_below: float = Field(gt=0, le=1)
+
+
+class TemplateField(Strict):
+    type: str
+    value: str = Field(min_length=1)
+
+    @validator("type")
+    def known_kind(cls, kind: str) -> str:  # noqa: N805
+        from bot.care.template_fields import KINDS
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown keyword type {kind!r} (known: {sorted(KINDS)})")
+        return kind
+
+
+class Template(Strict):
+    """A template registered on the Official Account, and how a trigger fills it."""
+
+    template_id: str = Field(regex=r"^[A-Za-z0-9_-]{1,64}$")
+    fields: dict[str, TemplateField]
+
+    @validator("fields")
+    def some_keywords(cls, fields: dict) -> dict:  # noqa: N805
+        if not fields:
+            raise ValueError("a template needs its keywords")
+        return fields
+
+    def keywords(self) -> dict[str, tuple[str, str]]:
+        return {key: (f.type, f.value) for key, f in self.fields.items()}
+
+
+class WeChatDelivery(Strict):
+    """Routes of care messages on WeChat (knowledge/wechat.yml)."""
+
+    keep_for_replies: int = Field(ge=0, le=4)
+    templates: dict[str, Template] = {}
+    subscriptions: dict[str, Template] = {}
+
+    def template_ids(self) -> dict[str, str]:
+        return {trigger: t.template_id for trigger, t in self.templates.items()}
+
+    def subscription_ids(self) -> dict[str, str]:
+        return {trigger: t.template_id for trigger, t in self.subscriptions.items()}

@@ -5,16 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from bot.care.planner import Line, PlanInput, PlanReport, Recipient, plan
+from bot.care.routes import (
+    ASSOCIATE,
+    CUSTOMER_SERVICE,
+    NONE,
+    ROUTES,
+    SUBSCRIBE,
+    TEMPLATE,
+    Facts,
+    Route,
+    choose,
+    to_associate,
+)
+from bot.care.template_fields import FieldError, fill
 from bot.db.care_store import CareStore, Outbox
 from bot.knowledge import Knowledge
-from bot.knowledge.schema import CareRules
+from bot.knowledge.schema import CareRules, WeChatDelivery
+from bot.locale.zh.dates import long_date
+from bot.outbound.outlets import Outgoing
+from bot.outbound.wechat import Refused
 from bot.timeutil import local_time, local_to_utc, utcnow
 
 CONSUMABLE_HISTORY_DAYS = 400
@@ -67,6 +84,7 @@ def _rows(messages, tz: ZoneInfo, now: dt.datetime) -> list[dict]:
             "is_marketing": m.is_marketing,
             "holdout": m.holdout,
             "body": m.body,
+            "fields": m.fields,
             "scheduled_at": local_to_utc(m.scheduled_at, tz),
             "status": "holdout" if m.holdout else "pending",
             "attempts": 0,
@@ -158,45 +176,70 @@ def _line(row: dict) -> Line:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class DispatchRun:
     sent: int = 0
     already_delivered: int = 0
     retrying: int = 0
     failed: int = 0
     quiet_hours: bool = False
+    routes: Counter = field(default_factory=Counter)  # sent or settled, by route
+    reasons: Counter = field(default_factory=Counter)  # (route, reason)
+
+    @property
+    def tasks(self) -> int:
+        return self.routes[ASSOCIATE]
+
+    @property
+    def not_sent(self) -> int:
+        return self.routes[NONE]
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """Where a due message would go now (the dry run)."""
+
+    key: str
+    customer_id: int
+    trigger: str
+    route: str
+    reason: str
+    window_open: bool
 
 
 def dispatch_care(
     engine: Engine,
     rules: CareRules,
-    deliver: Callable[[str, int, str], bool],
+    wechat: WeChatDelivery,
+    outlet,
     tz: ZoneInfo,
     clock: Callable[[], dt.datetime] = utcnow,
     batch: int = 100,
     pace_seconds: float = 0.0,
 ) -> DispatchRun:
-    """Send every due message through `deliver` (key, customer, body -> written?).
+    """Send every due message by the route WeChat allows for it now.
 
-    At least once, never twice: a message is claimed, delivered with its idempotency
-    key, then marked sent; a claim never marked (a crash) is taken again after
-    `claim_timeout_seconds`, and the channel skips a key it has delivered. A failure
-    goes back to pending after an exponential backoff, and is marked failed with its
-    reason after `max_attempts`. Nothing is sent inside the quiet hours.
+    Each message gets its route when it is sent (customer service while her window
+    is open, her one-off subscription, a template for service notices, else a task
+    for her clerk, or nothing, with the reason), kept on the row. A route WeChat
+    refuses falls to the next one. At least once, never twice: a message is
+    claimed, delivered with its idempotency key, then marked; a claim never marked
+    (a crash) is taken again after `claim_timeout_seconds`. A failure goes back to
+    pending after an exponential backoff, and is marked failed with its reason
+    after `max_attempts`. Nothing is sent inside the quiet hours.
     """
     settings = rules.dispatch
     if rules.quiet_hours.contains(local_time(clock(), tz)):
         return DispatchRun(quiet_hours=True)
     token = uuid.uuid4().hex
     outbox = Outbox(engine)
+    router = _Router(outbox, wechat, tz)
     timeout = dt.timedelta(seconds=settings.claim_timeout_seconds)
-    counts = {"sent": 0, "already_delivered": 0, "retrying": 0, "failed": 0}
+    run = DispatchRun()
     while rows := outbox.claim(token, clock(), timeout, batch):
         for row in rows:
             try:
-                written = deliver(
-                    row["idempotency_key"], row["customer_id"], row["body"]
-                )
+                route, written = router.send(row, outlet, token, clock())
             except Exception as error:  # noqa: BLE001 (any channel failure is retried)
                 permanent = getattr(error, "permanent", False)
                 retry_at = (
@@ -205,13 +248,140 @@ def dispatch_care(
                 outbox.mark_failed(
                     row["id"], token, f"{type(error).__name__}: {error}", retry_at
                 )
-                counts["failed" if retry_at is None else "retrying"] += 1
+                if retry_at is None:
+                    run.failed += 1
+                else:
+                    run.retrying += 1
                 continue
-            outbox.mark_sent(row["id"], token, clock())
-            counts["sent" if written else "already_delivered"] += 1
+            run.routes[route.kind] += 1
+            run.reasons[(route.kind, route.reason)] += 1
+            if route.kind not in (ASSOCIATE, NONE):
+                if written:
+                    run.sent += 1
+                else:
+                    run.already_delivered += 1
             if pace_seconds:
                 time.sleep(pace_seconds)
-    return DispatchRun(**counts)
+    return run
+
+
+def plan_routes(
+    engine: Engine, wechat: WeChatDelivery, tz: ZoneInfo, at: dt.datetime
+) -> list[RoutePlan]:
+    """The route each message due at `at` would take; sends and changes nothing."""
+    outbox = Outbox(engine)
+    router = _Router(outbox, wechat, tz)
+    plans = []
+    for row in outbox.due(at):
+        facts = outbox.facts(row["customer_id"])
+        route = router.choose(row, facts, at)
+        window = facts.window
+        plans.append(
+            RoutePlan(
+                row["idempotency_key"],
+                row["customer_id"],
+                row["trigger"],
+                route.kind,
+                route.reason,
+                bool(window and window.is_open(at)),
+            )
+        )
+    return plans
+
+
+class _Router:
+    """Chooses a message's route and carries it out, falling to the next route
+    when WeChat (or the shared window) says no."""
+
+    def __init__(self, outbox: Outbox, wechat: WeChatDelivery, tz: ZoneInfo) -> None:
+        self._outbox = outbox
+        self._wechat = wechat
+        self._templates = wechat.template_ids()
+        self._subscriptions = wechat.subscription_ids()
+        self._tz = tz
+
+    def choose(self, row: dict, facts: Facts, now: dt.datetime) -> Route:
+        route = choose(
+            row["trigger"],
+            row["is_marketing"],
+            facts,
+            now,
+            self._templates,
+            self._subscriptions,
+            self._wechat.keep_for_replies,
+        )
+        if route.kind in (TEMPLATE, SUBSCRIBE) and self._data(row, route) is None:
+            return to_associate(facts, "template_field")
+        return route
+
+    def send(self, row: dict, outlet, token: str, now: dt.datetime):
+        outbox = self._outbox
+        facts = outbox.facts(row["customer_id"])
+        route = self.choose(row, facts, now)
+        for _ in range(len(ROUTES)):
+            if route.kind in (ASSOCIATE, NONE):
+                outbox.settle(row["id"], token, route)
+                return route, False
+            if route.kind == CUSTOMER_SERVICE and not outbox.reserve_window(
+                facts.openid, now, self._wechat.keep_for_replies
+            ):
+                facts = replace(facts, window=None)
+                route = self.choose(row, facts, now)
+                continue
+            if route.kind == SUBSCRIBE and not outbox.consume_subscription(
+                facts.openid, route.template_id, now
+            ):
+                facts = replace(facts, subscribed=frozenset())
+                route = self.choose(row, facts, now)
+                continue
+            try:
+                written = outlet.deliver(self._outgoing(row, facts, route))
+            except Refused as refusal:
+                if refusal.reason in ("window_closed", "window_used"):
+                    outbox.window_exhausted(facts.openid)
+                    facts = replace(facts, window=None)
+                    route = self.choose(row, facts, now)
+                elif refusal.reason in (
+                    "not_following",
+                    "template_refused",
+                    "not_subscribed",
+                ):
+                    route = to_associate(facts, refusal.reason)
+                else:
+                    raise
+                continue
+            outbox.mark_sent(row["id"], token, now, route)
+            return route, written
+        raise RuntimeError(f"no route settled for {row['idempotency_key']}")
+
+    def _outgoing(self, row: dict, facts: Facts, route: Route) -> Outgoing:
+        data = self._data(row, route) if route.kind in (TEMPLATE, SUBSCRIBE) else None
+        return Outgoing(
+            row["idempotency_key"],
+            row["customer_id"],
+            facts.openid,
+            route.kind,
+            row["body"],
+            route.template_id,
+            data,
+        )
+
+    def _data(self, row: dict, route: Route) -> dict | None:
+        section = (
+            self._wechat.templates
+            if route.kind == TEMPLATE
+            else self._wechat.subscriptions
+        )
+        template = section[row["trigger"]]
+        values = dict(row["fields"] or {})
+        if "purchased_on" in values:
+            values["purchased_on"] = long_date(
+                dt.date.fromisoformat(values["purchased_on"])
+            )
+        try:
+            return fill(template.keywords(), values)
+        except FieldError:
+            return None
 
 
 def _retry_at(attempts: int, settings, now: dt.datetime) -> dt.datetime | None:

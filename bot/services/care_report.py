@@ -6,6 +6,8 @@ the messages sent minus that of the holdout of the same campaign, in points: the
 holdout was picked at random per campaign, so the difference is the message's effect.
 A message sent is replied to when its customer writes to the shop on WeChat (text,
 picture, voice; not menu clicks or follow events) within `reply_hours` of it.
+By route: how the messages sent went out (customer service, template, subscribe,
+or by her clerk: an `associate` task the clerk marked sent).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def care_outcomes(
             box.c.trigger,
             box.c.status,
             func.coalesce(snap.c.segment, "-"),
+            func.coalesce(box.c.route, "-"),
             converted,
             replied,
         )
@@ -108,11 +111,18 @@ def care_outcomes(
             box.c.scheduled_at <= now,
         )
     )
-    counts: dict[str, dict[str, list[int]]] = {"trigger": {}, "segment": {}}
+    counts: dict[str, dict[str, list[int]]] = {
+        "trigger": {},
+        "segment": {},
+        "route": {},
+    }
     with engine.connect() as conn:
-        for trigger, status, segment, bought, answered in conn.execute(query):
+        for trigger, status, segment, route, bought, answered in conn.execute(query):
             cell = 0 if status == "sent" else 2
-            for grouping, key in (("trigger", trigger), ("segment", segment)):
+            groups = [("trigger", trigger), ("segment", segment)]
+            if status == "sent":  # the holdout took no route
+                groups.append(("route", route))
+            for grouping, key in groups:
                 row = counts[grouping].setdefault(key, [0, 0, 0, 0, 0])
                 row[cell] += 1
                 row[cell + 1] += int(bool(bought))

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from bot.care.routes import Window
 from bot.customers.masking import mask_name
 from bot.db.handoff_store import HandoffStore
 from bot.db.uow import UnitOfWork
+from bot.db.wechat_store import WindowStore
 from bot.knowledge import Knowledge
 from bot.services.common import audit
 from bot.services.customers import Actor
@@ -29,6 +31,15 @@ class HandoffError(LookupError):
     """The handoff is unknown or closed, or the staff member is unknown."""
 
 
+class WindowClosed(HandoffError):
+    """WeChat would refuse the reply: her customer-service window is closed or has
+    no message left (`window`: the last one, or None if she never opened one)."""
+
+    def __init__(self, window: Window | None) -> None:
+        super().__init__("her WeChat customer-service window is closed or used up")
+        self.window = window
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     id: int
@@ -36,6 +47,7 @@ class QueueEntry:
     customer: str
     waiting_since: dt.datetime
     reason: str
+    window: Window | None = None  # WeChat only: how long replies can still go out
 
 
 @dataclass(frozen=True)
@@ -109,17 +121,22 @@ class HandoffService:
         """Waiting conversations, oldest first; names masked."""
         with UnitOfWork(self._engine) as uow:
             rows = self._current(uow).waiting(store_id)
+            windows = WindowStore(uow.connection)
+            entries = [
+                QueueEntry(
+                    row.id,
+                    row.channel,
+                    mask_name(row.customer_name)
+                    if row.customer_name
+                    else "未绑定的顾客",
+                    row.created_at,
+                    row.reason,
+                    windows.get(row.openid) if row.openid else None,
+                )
+                for row in rows
+            ]
             uow.commit()
-        return [
-            QueueEntry(
-                row.id,
-                row.channel,
-                mask_name(row.customer_name) if row.customer_name else "未绑定的顾客",
-                row.created_at,
-                row.reason,
-            )
-            for row in rows
-        ]
+        return entries
 
     def thread(self, handoff_id: int) -> list[ThreadMessage]:
         with UnitOfWork(self._engine) as uow:
@@ -138,11 +155,22 @@ class HandoffService:
         text: str,
         send: Callable[[str, str], None],
     ) -> None:
-        """Send a clerk's reply to the waiting customer; a failure is kept, raised."""
+        """Send a clerk's reply to the waiting customer; a failure is kept, raised.
+        On WeChat the reply spends one message of her window, and is refused
+        (WindowClosed, nothing sent) when WeChat would refuse it."""
         text = text.strip()[:MAX_BODY]
         if not text:
             raise ValueError("the reply is empty")
         now = self._clock()
+        with UnitOfWork(self._engine) as uow:
+            handoff, _ = self._open_handoff(
+                HandoffStore(uow.connection), handoff_id, staff_username
+            )
+            if handoff.openid:
+                windows = WindowStore(uow.connection)
+                if not windows.reserve(handoff.openid, now):
+                    raise WindowClosed(windows.get(handoff.openid))
+            uow.commit()
         with UnitOfWork(self._engine) as uow:
             store = HandoffStore(uow.connection)
             handoff, staff_id = self._open_handoff(store, handoff_id, staff_username)

@@ -62,11 +62,9 @@ def create_app(
 
 
 async def _open_client(app: web.Application) -> None:
-    from bot.channels.wechat_api import default_text_sender
-
     app["client"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-    # one WeChat client per process: each new one fetches its own access token
-    app["send_text"] = default_text_sender()
+    # the access token is shared with every other process (outbound.wechat_token)
+    app["send_text"] = app["services"].send_text()
 
 
 async def _close_client(app: web.Application) -> None:

@@ -9,7 +9,10 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.console import SECRET_HEADER
-from bot.services.handoff import HandoffError
+from bot.config import business_timezone
+from bot.locale.zh.wechat import window_note
+from bot.services.handoff import HandoffError, WindowClosed
+from bot.timeutil import utcnow
 
 MAX_MESSAGE = 500
 
@@ -143,6 +146,7 @@ async def _queue(request: web.Request):
 
 async def handoffs(request: web.Request) -> web.Response:
     entries = await _queue(request)
+    now = utcnow()
     return web.json_response(
         [
             {
@@ -151,10 +155,22 @@ async def handoffs(request: web.Request) -> web.Response:
                 "channel": e.channel,
                 "since": e.waiting_since.isoformat(),
                 "reason": e.reason,
+                "window": _window(e, now) if e.channel == "wechat" else None,
             }
             for e in entries
         ]
     )
+
+
+def _window(entry, now) -> dict:
+    """Whether WeChat still takes a reply to her, and for how long."""
+    window = entry.window
+    return {
+        "open": bool(window and window.left(now) > 0),
+        "left": window.left(now) if window else 0,
+        "closes_at": window.closes_at.isoformat() + "Z" if window else None,
+        "note": window_note(window, now, business_timezone()),
+    }
 
 
 async def _own_handoff(request: web.Request) -> int:
@@ -186,6 +202,9 @@ async def handoff_reply(request: web.Request) -> web.Response:
             text,
             request.app["send_text"],
         )
+    except WindowClosed as closed:
+        note = window_note(closed.window, utcnow(), business_timezone())
+        return web.json_response({"error": note, "window_closed": True}, status=409)
     except HandoffError as error:
         return web.json_response({"error": str(error)}, status=502)
     return web.json_response({"ok": True})

@@ -13,7 +13,7 @@ import requests
 from bot.channels.wechat_simulator import WeChatSimulator
 from bot.config import PROJECT_ROOT
 from bot.runtime.servers import free_port, start_action_server, start_rasa_server
-from tests.wechat_api_fake import APPID, SECRET, FakeWeChatServer
+from tests.fakes.wechat import APPID, SECRET, FakeWeChatServer
 
 MODEL = PROJECT_ROOT / "models" / "salesbot.tar.gz"
 WECHAT_TOKEN = "e2e-token"
@@ -32,13 +32,27 @@ class Bot:
     rasa_port: int = 0
 
     def wechat(self, encrypted: bool = False) -> WeChatSimulator:
-        """WeChat's side of the channel: plain, or safe mode (AES)."""
-        return WeChatSimulator(
+        """WeChat's side of the channel: plain, or safe mode (AES). What she does
+        there is also told to the fake WeChat API, as WeChat itself would know."""
+        return ObservedWeChat(
+            self.wechat_api,
             f"{self.base_url}/webhooks/wechat/webhook",
             WECHAT_TOKEN,
             WECHAT_AES_KEY if encrypted else None,
             APPID,
         )
+
+    def send_text(self):
+        """`send(openid, text)` through WeChat with the token the servers share."""
+        from sqlalchemy import create_engine
+
+        from bot.outbound.wechat import WeChatOutbound, wechat_client
+        from bot.outbound.wechat_token import shared_session
+
+        engine = create_engine(self.database_url, future=True)
+        session = shared_session(engine, None)
+        client = wechat_client(APPID, SECRET, session, self.wechat_api.base)
+        return WeChatOutbound(client).send_text
 
     def last_code(self, phone: str) -> str | None:
         """The latest verification code sent to `phone` (file code sender)."""
@@ -86,6 +100,27 @@ class Bot:
         answer = self.post({"sender": sender, "message": message})
         assert answer.status_code == 200, answer.text
         return answer.json()
+
+
+class ObservedWeChat(WeChatSimulator):
+    def __init__(self, api: FakeWeChatServer, *args) -> None:
+        super().__init__(*args)
+        self.api = api
+
+    def text(self, openid, content, msg_id=None):
+        self.api.customer_did(openid, "message")
+        return super().text(openid, content, msg_id)
+
+    def media(self, openid, kind="image"):
+        self.api.customer_did(openid, "message")
+        return super().media(openid, kind)
+
+    def event(self, openid, event):
+        if event.lower() in ("subscribe", "click", "scan", "scancode_push"):
+            self.api.customer_did(openid, "event")
+        elif event.lower() == "unsubscribe":
+            self.api.unfollow(openid)
+        return super().event(openid, event)
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,11 @@ import time
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.channels.wechat_api import text_sender
 from bot.config import knowledge_dir
 from bot.db import tables as t
 from bot.knowledge import load_knowledge
 from bot.services.handoff import HandoffService
 from tests.e2e.test_wechat_channel import verify
-from tests.wechat_api_fake import APPID, SECRET
 
 CUSTOMER_ID = 2  # demo guarantee: M00000002, 13800000001
 CLERK = "s01c1"  # demo clerk of store S01
@@ -113,13 +111,14 @@ def test_handoff_pauses_the_bot_and_the_clerk_replies(bot):
     assert entry.reason == "转人工"  # not the phone and code she verified with
     said = [m.body for m in handoffs.thread(entry.id) if m.author == "customer"]
     assert "我的大衣扣子掉了" in said
-    send = text_sender(APPID, SECRET, bot.wechat_api.base)
-    handoffs.reply(entry.id, CLERK, "您好，请带大衣来店里，免费帮您钉扣子。", send)
-    assert (
-        "/cgi-bin/message/custom/send",
-        openid,
-        "您好，请带大衣来店里，免费帮您钉扣子。",
-    ) in bot.wechat_api.sent
+    handoffs.reply(
+        entry.id, CLERK, "您好，请带大衣来店里，免费帮您钉扣子。", bot.send_text()
+    )
+    assert {
+        "api": "custom",
+        "touser": openid,
+        "text": "您好，请带大衣来店里，免费帮您钉扣子。",
+    } in [{k: m[k] for k in ("api", "touser", "text")} for m in bot.wechat_api.sent]
     handoffs.close(entry.id, CLERK)
     back = chat.text(openid, "有什么新品")
     assert back.reply.startswith("最近到的新品")

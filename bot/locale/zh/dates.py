@@ -233,3 +233,8 @@ def _next_date(today: dt.date, month: int | None, day: int | None) -> dt.date | 
         if candidate >= today:
             return candidate
     return None
+
+
+def long_date(day: dt.date) -> str:
+    """2026-11-30 -> 2026年11月30日 (as WeChat's `time` and `date` keywords take it)."""
+    return f"{day.year}年{day.month}月{day.day}日"

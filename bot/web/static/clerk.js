@@ -123,8 +123,13 @@
       });
       close.addEventListener("click", async () => { await call("POST", "/api/handoffs/" + h.id + "/close", {}); refreshQueue(); });
       const thread = el("div", { class: "why" });
+      const parts = [el("div", {}, "#" + h.id + " " + h.customer + "：" + h.reason), thread];
+      if (h.window) {
+        parts.push(el("div", { class: h.window.open ? "window muted" : "window closed" }, h.window.note));
+        if (!h.window.open) { input.disabled = true; send.disabled = true; input.placeholder = "微信不允许再回复"; }
+      }
       queue.append(el("div", { class: "suggestion handoff", "data-id": String(h.id) },
-        el("div", {}, "#" + h.id + " " + h.customer + "：" + h.reason), thread, input, send, " ", close));
+        ...parts, input, send, " ", close));
       call("GET", "/api/handoffs/" + h.id).then((messages) => {
         (messages || []).slice(-4).forEach((m) => thread.append(
           el("div", {}, (m.author === "staff" ? "店员：" : "顾客：") + m.body + (m.delivery === "ok" ? "" : "（未送达）"))));

@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select, update
 
-from bot.channels.care_sink import DeliveryError, FileSink
 from bot.config import PROJECT_ROOT
 from bot.db import tables as t
+from bot.outbound.outlets import FileOutlet as FileSink
+from bot.outbound.outlets import Outgoing
+from bot.outbound.wechat import DeliveryError
 from bot.services.care import dispatch_care
 from tests.conftest import migrated_sqlite, zone_at_local_hour
 
 NOW = dt.datetime(2026, 11, 20, 4, 0)  # noon in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+OPENID = "oWang0000001"
+FIELDS = {"product": "羊毛大衣", "store": "静安店", "purchased_on": "2026-11-19"}
 
 
 def add_messages(engine, count, scheduled=NOW - dt.timedelta(hours=1), **values):
@@ -35,6 +39,7 @@ def add_messages(engine, count, scheduled=NOW - dt.timedelta(hours=1), **values)
                     gender="F",
                     joined_on=dt.date(2025, 1, 1),
                     marketing_consent=True,
+                    wechat_openid=OPENID,
                     created_at=NOW,
                 )
             )
@@ -47,6 +52,7 @@ def add_messages(engine, count, scheduled=NOW - dt.timedelta(hours=1), **values)
                 "is_marketing": False,
                 "holdout": False,
                 "body": f"消息{len(start) + n}",
+                "fields": FIELDS,
                 "scheduled_at": scheduled,
                 "status": "pending",
                 "attempts": 0,
@@ -74,8 +80,10 @@ def outbox_db(tmp_path):
     engine.dispose()
 
 
-def dispatch(engine, knowledge, deliver, now=NOW, **kw):
-    return dispatch_care(engine, knowledge.care, deliver, SHANGHAI, lambda: now, **kw)
+def dispatch(engine, knowledge, outlet, now=NOW, **kw):
+    return dispatch_care(
+        engine, knowledge.care, knowledge.wechat, outlet, SHANGHAI, lambda: now, **kw
+    )
 
 
 def test_due_messages_are_sent_once_holdouts_and_future_ones_are_not(
@@ -86,7 +94,7 @@ def test_due_messages_are_sent_once_holdouts_and_future_ones_are_not(
     add_messages(engine, 1, status="holdout", holdout=True)
     add_messages(engine, 1, scheduled=NOW + dt.timedelta(hours=1))
     sink = FileSink(tmp_path / "sent.jsonl")
-    run = dispatch(engine, knowledge, sink.deliver)
+    run = dispatch(engine, knowledge, sink)
     assert run.sent == 3
     assert sorted(statuses(engine).values()) == [
         "holdout",
@@ -95,7 +103,7 @@ def test_due_messages_are_sent_once_holdouts_and_future_ones_are_not(
         "sent",
         "sent",
     ]
-    assert dispatch(engine, knowledge, sink.deliver).sent == 0
+    assert dispatch(engine, knowledge, sink).sent == 0
     lines = (tmp_path / "sent.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["body"] for line in lines] == ["消息0", "消息1", "消息2"]
 
@@ -106,8 +114,9 @@ def test_a_key_the_channel_already_has_is_marked_not_resent(
     _, engine = outbox_db
     add_messages(engine, 2)
     sink = FileSink(tmp_path / "sent.jsonl")
-    sink.deliver("thank_you:0", 1, "消息0")  # delivered before a crash, never marked
-    run = dispatch(engine, knowledge, FileSink(tmp_path / "sent.jsonl").deliver)
+    # delivered before a crash, never marked
+    sink.deliver(Outgoing("thank_you:0", 1, OPENID, "template", "消息0"))
+    run = dispatch(engine, knowledge, FileSink(tmp_path / "sent.jsonl"))
     assert (run.sent, run.already_delivered) == (1, 1)
     assert set(statuses(engine).values()) == {"sent"}
     assert len((tmp_path / "sent.jsonl").read_text().splitlines()) == 2
@@ -117,8 +126,11 @@ def test_failures_back_off_then_give_up_with_the_reason(outbox_db, knowledge):
     _, engine = outbox_db
     add_messages(engine, 1)
 
-    def broken(key, customer_id, body):
-        raise DeliveryError("channel down")
+    class Broken:
+        def deliver(self, message):
+            raise DeliveryError("channel down")
+
+    broken = Broken()
 
     settings = knowledge.care.dispatch
     now = NOW
@@ -143,7 +155,7 @@ def test_nothing_is_sent_in_the_quiet_hours(outbox_db, knowledge, tmp_path):
     add_messages(engine, 1, scheduled=NOW - dt.timedelta(days=1))
     sink = FileSink(tmp_path / "sent.jsonl")
     late = dt.datetime(2026, 11, 20, 13, 30)  # 21:30 in Shanghai
-    assert dispatch(engine, knowledge, sink.deliver, now=late).quiet_hours
+    assert dispatch(engine, knowledge, sink, now=late).quiet_hours
     assert statuses(engine) == {"thank_you:0": "pending"}
 
 
@@ -160,9 +172,9 @@ def test_a_claim_is_taken_again_only_after_the_timeout(outbox_db, knowledge, tmp
             )
         )
     sink = FileSink(tmp_path / "sent.jsonl")
-    assert dispatch(engine, knowledge, sink.deliver).sent == 0
+    assert dispatch(engine, knowledge, sink).sent == 0
     later = NOW + dt.timedelta(seconds=2)
-    assert dispatch(engine, knowledge, sink.deliver, now=later).sent == 1
+    assert dispatch(engine, knowledge, sink, now=later).sent == 1
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_sends_nothing_twice(

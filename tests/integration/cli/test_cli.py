@@ -172,7 +172,7 @@ def test_care_dispatch_then_report_with_a_chart(run, tmp_path, monkeypatch):
 
 def test_clerks_work_the_handoff_queue_from_the_command_line(run, monkeypatch):
     from bot.services.customers import Actor
-    from tests.wechat_api_fake import APPID, SECRET, FakeWeChatServer
+    from tests.fakes.wechat import APPID, SECRET, FakeWeChatServer
 
     wechat = FakeWeChatServer()
     monkeypatch.setenv("SALESBOT_WECHAT_APPID", APPID)
@@ -188,11 +188,19 @@ def test_clerks_work_the_handoff_queue_from_the_command_line(run, monkeypatch):
         assert "王晓梅" not in listed.output
         refused = run("handoff", "reply", str(handoff_id), "您好", "--staff", "nobody")
         assert refused.exit_code == 1 and "Traceback" not in refused.output
+        closed = run("handoff", "reply", str(handoff_id), "您好", "--staff", "s01c1")
+        assert closed.exit_code == 1 and "微信不允许" in closed.output
+        assert wechat.sent == [] and wechat.refused == []  # never attempted
+        wechat.customer_did("oWang0000001", "message")  # she writes; WeChat knows
+        bootstrap.services().windows.interacted("oWang0000001", "text")
         sent = run(
             "handoff", "reply", str(handoff_id), "您好，请到店", "--staff", "s01c1"
         )
         assert sent.exit_code == 0, sent.output
-        assert wechat.sent[-1][1:] == ("oWang0000001", "您好，请到店")
+        assert (wechat.sent[-1]["touser"], wechat.sent[-1]["text"]) == (
+            "oWang0000001",
+            "您好，请到店",
+        )
         shown = run("handoff", "show", str(handoff_id))
         assert (
             "customer: 我要退货" in shown.output

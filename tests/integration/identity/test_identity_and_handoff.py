@@ -189,7 +189,16 @@ def handoff(engine, knowledge, clock):
     return HandoffService(engine, knowledge, clock)
 
 
-def test_handoff_queue_reply_and_close(handoff, engine):
+@pytest.fixture()
+def she_wrote(engine, clock):
+    """She wrote on WeChat: her customer-service window opens (the channel does it)."""
+    from bot.services.wechat_windows import WindowService
+
+    windows = WindowService(engine, clock)
+    return lambda kind="text": windows.interacted("oOldPhone0001", kind)
+
+
+def test_handoff_queue_reply_and_close(handoff, engine, she_wrote):
     who = actor("oOldPhone0001")
     first, opened = handoff.open(who, "oOldPhone0001", 1, "退货怎么办")
     again, opened_again = handoff.open(who, "oOldPhone0001", 1, "在吗")
@@ -199,6 +208,9 @@ def test_handoff_queue_reply_and_close(handoff, engine):
     assert entry.customer == "王**"
     assert handoff.queue(store_id=2) == []
     handoff.customer_said(first, "在吗")
+    she_wrote()
+    assert entry.window is None  # read before she wrote
+    assert handoff.queue(store_id=1)[0].window.quota == 5
     delivered = []
     handoff.reply(
         first, "s01c1", "您好，我是小李", lambda o, x: delivered.append((o, x))
@@ -215,8 +227,9 @@ def test_handoff_queue_reply_and_close(handoff, engine):
         handoff.reply(first, "s01c1", "还在吗", lambda o, x: None)
 
 
-def test_a_failed_reply_is_kept_and_reported(handoff):
+def test_a_failed_reply_is_kept_and_reported(handoff, she_wrote):
     first, _ = handoff.open(actor("oOldPhone0001"), "oOldPhone0001", 1, "转人工")
+    she_wrote()
 
     def broken(openid, text):
         raise OSError("WeChat unreachable")
@@ -225,6 +238,34 @@ def test_a_failed_reply_is_kept_and_reported(handoff):
         handoff.reply(first, "s01c1", "您好", broken)
     (reply,) = [m for m in handoff.thread(first) if m.author == "staff"]
     assert reply.delivery == "failed"
+
+
+def test_replies_wechat_would_refuse_are_refused_before_sending(
+    handoff, she_wrote, clock
+):
+    from bot.services.handoff import WindowClosed
+
+    first, _ = handoff.open(actor("oOldPhone0001"), "oOldPhone0001", 1, "转人工")
+    delivered = []
+
+    def send(openid, text):
+        delivered.append(text)
+
+    with pytest.raises(WindowClosed) as never:
+        handoff.reply(first, "s01c1", "您好", send)
+    assert never.value.window is None and delivered == []
+    she_wrote()
+    for n in range(5):
+        handoff.reply(first, "s01c1", f"第{n}条", send)
+    with pytest.raises(WindowClosed) as used:
+        handoff.reply(first, "s01c1", "第六条", send)
+    assert used.value.window.used == 5 and len(delivered) == 5
+    she_wrote("event:click")  # a menu click: 3 messages within 1 minute
+    clock.advance(seconds=61)
+    with pytest.raises(WindowClosed) as late:
+        handoff.reply(first, "s01c1", "还在吗", send)
+    assert late.value.window.kind == "event" and len(delivered) == 5
+    assert [m.author for m in handoff.thread(first)].count("staff") == 5
 
 
 def test_unknown_staff_cannot_reply(handoff):
