@@ -125,7 +125,17 @@ class ObservedWeChat(WeChatSimulator):
 
 @pytest.fixture(scope="session")
 def wechat_api() -> Iterator[FakeWeChatServer]:
+    """WeChat's API, with the templates the shop registered (knowledge/wechat.yml)."""
+    from bot.knowledge import load_knowledge
+
     server = FakeWeChatServer()
+    delivery = load_knowledge(PROJECT_ROOT / "knowledge").wechat
+    for template in delivery.templates.values():
+        kinds = {key: kind for key, (kind, _) in template.keywords().items()}
+        server.register_template(template.template_id, kinds)
+    for template in delivery.subscriptions.values():
+        kinds = {key: kind for key, (kind, _) in template.keywords().items()}
+        server.register_subscribe_template(template.template_id, kinds)
     yield server
     server.stop()
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from bot.config import PROJECT_ROOT
 from bot.db import tables as t
@@ -171,9 +171,56 @@ def test_a_clerk_answers_a_waiting_wechat_customer(bot, consoles, browser):
     clerk = log_in(browser, consoles, "s07c1")
     entry = clerk.locator(".handoff", has_text="我的外套拉链坏了")
     entry.wait_for()
+    assert "还能回复 5 条" in entry.locator(".window").inner_text()
     entry.locator("input").fill("您好，明天带来店里免费修")
     entry.locator("button", has_text="回复").click()
     entry = clerk.locator(".handoff", has_text="店员：您好，明天带来店里免费修")
     entry.wait_for()
-    assert bot.wechat_api.sent[-1][1:] == (openid, "您好，明天带来店里免费修")
+    last = bot.wechat_api.sent[-1]
+    assert (last["api"], last["touser"], last["text"]) == (
+        "custom",
+        openid,
+        "您好，明天带来店里免费修",
+    )
     clerk.screenshot(path=str(DOCS / "console-handoff.png"))
+
+
+def test_a_reply_wechat_would_refuse_cannot_be_typed(bot, consoles, browser):
+    import datetime as dt
+
+    from bot.knowledge import load_knowledge
+    from bot.services.customers import Actor
+    from bot.services.handoff import HandoffService
+    from bot.services.wechat_windows import WindowService
+    from bot.timeutil import utcnow
+
+    engine = create_engine(bot.database_url, future=True)
+    openid = "oClickedMenu0001"
+    handoffs = HandoffService(engine, load_knowledge(PROJECT_ROOT / "knowledge"))
+    with engine.connect() as conn:
+        customer_id = conn.execute(
+            select(func.max(t.customers.c.id)).where(t.customers.c.home_store_id == 7)
+        ).scalar_one()
+    handoffs.open(
+        Actor(f"wx:{openid}", "wechat"), openid, customer_id, "菜单：联系店员"
+    )
+    clicked = utcnow() - dt.timedelta(minutes=2)  # a menu click opens 1 minute
+    WindowService(engine, lambda: clicked).interacted(openid, "event:click")
+    clerk = log_in(browser, consoles, "s07c2")
+    entry = clerk.locator(".handoff", has_text="菜单：联系店员")
+    entry.wait_for()
+    assert "关闭，现在回复微信会拒收" in entry.locator(".window").inner_text()
+    assert entry.locator("input").is_disabled()
+    assert entry.locator("button", has_text="回复").is_disabled()
+    refused = clerk.evaluate(
+        """async (id) => {
+          const csrf = document.querySelector('meta[name="csrf-token"]').content;
+          const r = await fetch('/api/handoffs/' + id + '/reply', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+            body: JSON.stringify({text: '在吗'})});
+          return [r.status, (await r.json()).error];
+        }""",
+        int(entry.get_attribute("data-id")),
+    )
+    assert refused[0] == 409 and "微信" in refused[1]
+    assert openid not in [m["touser"] for m in bot.wechat_api.sent]

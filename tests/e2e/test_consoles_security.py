@@ -210,8 +210,12 @@ def test_the_handoff_queue_is_per_store_and_replies_reach_wechat(bot, consoles):
     outsider = Console(consoles, "s06c2")
     refused = outsider.post(f"/api/handoffs/{entry['id']}/reply", {"text": "hi"})
     assert refused.status_code == 404
+    assert (entry["window"]["open"], entry["window"]["left"]) == (True, 5)
     sent = clerk.post(f"/api/handoffs/{entry['id']}/reply", {"text": "您好，我是店员"})
     assert sent.status_code == 200, sent.text
-    assert bot.wechat_api.sent[-1][1:] == (openid, "您好，我是店员")
+    last = bot.wechat_api.sent[-1]
+    assert (last["touser"], last["text"]) == (openid, "您好，我是店员")
+    window = clerk.get("/api/handoffs").json()[0]["window"]
+    assert (window["open"], window["left"]) == (True, 4)
     assert clerk.post(f"/api/handoffs/{entry['id']}/close").status_code == 200
     assert chat.text(openid, "有什么新品").reply.startswith("最近到的新品")

@@ -13,7 +13,7 @@ import pytest
 from bot.channels.wechat_simulator import WeChatSimulator
 from bot.config import PROJECT_ROOT
 from bot.runtime.servers import free_port, start_rasa_server
-from tests.e2e.conftest import MODEL, WECHAT_TOKEN
+from tests.e2e.conftest import MODEL, WECHAT_TOKEN, ObservedWeChat
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,10 @@ def impatient(bot, tmp_path_factory) -> Iterator[WeChatSimulator]:
     )
     try:
         rasa.wait_healthy(300)
-        yield WeChatSimulator(
-            f"http://127.0.0.1:{port}/webhooks/wechat/webhook", WECHAT_TOKEN
+        yield ObservedWeChat(
+            bot.wechat_api,
+            f"http://127.0.0.1:{port}/webhooks/wechat/webhook",
+            WECHAT_TOKEN,
         )
     finally:
         rasa.stop()
@@ -41,7 +43,7 @@ def test_a_slow_answer_arrives_through_the_customer_service_api(bot, impatient):
     assert time.monotonic() - started < 2
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        sent = [text for _, to, text in bot.wechat_api.sent if to == openid]
+        sent = [m["text"] for m in bot.wechat_api.sent if m["touser"] == openid]
         if sent:
             break
         time.sleep(0.1)
@@ -55,5 +57,5 @@ def test_a_retry_of_a_slow_message_is_not_answered_twice(bot, impatient):
     again = impatient.text(openid, "有什么新品", msg_id=msg_id)
     assert first.body == again.body == "success"
     time.sleep(5)
-    sent = [text for _, to, text in bot.wechat_api.sent if to == openid]
+    sent = [m["text"] for m in bot.wechat_api.sent if m["touser"] == openid]
     assert len(sent) == 1

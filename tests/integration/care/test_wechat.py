@@ -102,7 +102,9 @@ def she_wrote(engine, fake, hours_ago: float) -> None:
 
 def outlet(engine, fake):
     session = DatabaseSession(SharedTokens(engine))
-    return WeChatOutlet(WeChatOutbound(wechat_client(APPID, SECRET, session, fake.base)))
+    return WeChatOutlet(
+        WeChatOutbound(wechat_client(APPID, SECRET, session, fake.base))
+    )
 
 
 def dispatch(engine, knowledge, fake, wechat=None):
@@ -146,9 +148,7 @@ def test_a_message_two_hours_after_she_chatted_goes_as_customer_service(
     assert fake.fetches("stable_token") == 1 and fake.fetches("token") == 0
 
 
-def test_49_hours_later_it_goes_as_a_template_with_fields_that_fit(
-    db, fake, knowledge
-):
+def test_49_hours_later_it_goes_as_a_template_with_fields_that_fit(db, fake, knowledge):
     _, engine = db
     she_wrote(engine, fake, 49)
     add(engine, "thank_you")

@@ -258,3 +258,56 @@ def test_a_declined_period_is_required(knowledge_copy: Path):
     )
     with pytest.raises(KnowledgeError, match="recommend.yml.*declined_days"):
         load_knowledge(knowledge_copy)
+
+
+def _wechat(knowledge_copy: Path, old: str, new: str) -> None:
+    path = knowledge_copy / "wechat.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_template_text_too_long_for_its_keyword_names_the_file_and_key(
+    knowledge_copy: Path,
+):
+    _wechat(
+        knowledge_copy,
+        'thing2: {type: thing, value: "保养建议：请按洗标护理"}',
+        'thing2: {type: thing, value: "保养建议：请按洗标护理，平放晾干，收纳前放防虫片"}',
+    )
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(knowledge_copy)
+    message = str(error.value)
+    assert "wechat.yml" in message and "templates.care_tip.fields.thing2" in message
+    assert "a thing keyword takes at most 20" in message
+
+
+def test_a_marketing_trigger_cannot_have_a_template(knowledge_copy: Path):
+    _wechat(
+        knowledge_copy,
+        "subscriptions:",
+        "  win_back:\n    template_id: x\n    fields:\n"
+        '      thing1: {type: thing, value: "{store}"}\nsubscriptions:',
+    )
+    with pytest.raises(KnowledgeError, match="templates.win_back: WeChat forbids"):
+        load_knowledge(knowledge_copy)
+
+
+def test_a_time_keyword_takes_a_date_placeholder_only(knowledge_copy: Path):
+    _wechat(
+        knowledge_copy,
+        'time3: {type: time, value: "{purchased_on}"}',
+        'time3: {type: time, value: "{store}"}',
+    )
+    with pytest.raises(KnowledgeError, match="care_tip.fields.time3: a time keyword"):
+        load_knowledge(knowledge_copy)
+
+
+def test_an_unknown_placeholder_or_keyword_type_is_refused(knowledge_copy: Path):
+    _wechat(knowledge_copy, 'value: "可在{store}为您预留"}', 'value: "{offer}"}')
+    with pytest.raises(KnowledgeError, match=r"unknown placeholder \{offer\}"):
+        load_knowledge(knowledge_copy)
+    _wechat(knowledge_copy, 'value: "{offer}"}', 'value: "可在{store}为您预留"}')
+    _wechat(knowledge_copy, "thing1: {type: thing,", "thing1: {type: words,")
+    with pytest.raises(KnowledgeError, match="unknown keyword type 'words'"):
+        load_knowledge(knowledge_copy)

@@ -1,0 +1,136 @@
+"""Care messages through the running WeChat channel and a real dispatcher process,
+against the strict fake of WeChat's API: the channel records her window in the
+database, the dispatcher (another process) routes by it, and both share one token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+from sqlalchemy import func, insert, select, update
+
+from bot.config import PROJECT_ROOT
+from bot.db import tables as t
+from bot.timeutil import utcnow
+from tests.conftest import zone_at_local_hour
+from tests.e2e.test_wechat_channel import verify
+
+
+def dispatcher(bot, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **bot.env, "SALESBOT_TZ": zone_at_local_hour(12)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "care", "dispatch", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def plan_thank_you(bot, customer_id: int, key: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.care_outbox).values(
+                idempotency_key=key,
+                customer_id=customer_id,
+                trigger="thank_you",
+                is_marketing=False,
+                holdout=False,
+                body="王女士您好，感谢您昨天在静安店选购羊毛大衣！",
+                fields={
+                    "product": "羊毛大衣",
+                    "store": "静安店",
+                    "purchased_on": "2026-11-30",
+                },
+                scheduled_at=utcnow() - dt.timedelta(minutes=1),
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+        )
+    engine.dispose()
+
+
+def time_passes(bot, openid: str, hours: float) -> None:
+    """Her window as it will be `hours` from now, on both sides."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url, future=True)
+    w = t.wechat_windows
+    shift = dt.timedelta(hours=hours)
+    with engine.begin() as conn:
+        opened, closes = conn.execute(
+            select(w.c.opened_at, w.c.closes_at).where(w.c.openid == openid)
+        ).one()
+        conn.execute(
+            update(w)
+            .where(w.c.openid == openid)
+            .values(opened_at=opened - shift, closes_at=closes - shift)
+        )
+    engine.dispose()
+    bot.wechat_api.advance(hours * 3600)
+
+
+def test_a_care_message_rides_her_window_then_a_template(bot):
+    customer_id = bot.sql(
+        select(func.max(t.customers.c.id)).where(t.customers.c.wechat_openid.is_(None))
+    )[0][0]
+    chat = bot.wechat()
+    openid = f"oCare{customer_id}x"
+    verify(bot, chat, openid, customer_id)
+    assert chat.text(openid, "谢谢").status == 200  # she chats: her window opens
+    (window,) = bot.sql(
+        select(t.wechat_windows.c.kind, t.wechat_windows.c.used).where(
+            t.wechat_windows.c.openid == openid
+        )
+    )
+    assert window == ("message", 0)
+    fetched = bot.wechat_api.fetches()
+    time_passes(bot, openid, 2)
+    plan_thank_you(bot, customer_id, f"thank_you:e2e:{customer_id}:1")
+    dry = dispatcher(bot, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    mine = [m for m in json.loads(dry.stdout) if m["customer_id"] == customer_id]
+    assert [(m["route"], m["reason"], m["window_open"]) for m in mine] == [
+        ("customer_service", "window_open", True)
+    ]
+    sent = dispatcher(bot)
+    assert sent.returncode == 0, sent.stderr
+    to_her = [m for m in bot.wechat_api.sent if m["touser"] == openid]
+    assert to_her[-1]["api"] == "custom"
+    assert to_her[-1]["text"].startswith("王女士您好，感谢您昨天")
+    assert bot.wechat_api.fetches() - fetched <= 1  # the servers' token, shared
+    assert bot.wechat_api.fetches("token") == 0  # never a plain, retiring token
+
+    before = bot.wechat_api.fetches("stable_token")
+    time_passes(bot, openid, 47)  # 49 hours after she wrote
+    plan_thank_you(bot, customer_id, f"thank_you:e2e:{customer_id}:2")
+    assert dispatcher(bot).returncode == 0
+    to_her = [m for m in bot.wechat_api.sent if m["touser"] == openid]
+    assert to_her[-1]["api"] == "template"
+    assert to_her[-1]["data"] == {
+        "thing1": "羊毛大衣",
+        "time2": "2026年11月30日",
+        "thing3": "静安店",
+    }
+    rows = bot.sql(
+        select(t.care_outbox.c.route, t.care_outbox.c.status)
+        .where(t.care_outbox.c.customer_id == customer_id)
+        .order_by(t.care_outbox.c.id)
+    )
+    assert [tuple(r) for r in rows][-2:] == [
+        ("customer_service", "sent"),
+        ("template", "sent"),
+    ]
+    refused = [r["errcode"] for r in bot.wechat_api.refused if r["touser"] == openid]
+    # 47 hours on, the shared token had expired: WeChat said so once, and one
+    # process fetched the next
+    assert refused == [42001], refused
+    assert bot.wechat_api.fetches("stable_token") == before + 1
