@@ -72,6 +72,23 @@ class StoreFollowups:
 
 
 @dataclass(frozen=True)
+class ClerkTask:
+    """A message for the clerk to send herself (WeChat allows no route for it)."""
+
+    id: int
+    customer: str  # masked
+    member_no: str
+    label: str
+    body: str
+    route: str | None
+    reason: str | None
+
+
+class TaskError(LookupError):
+    """No such task waiting in this store."""
+
+
+@dataclass(frozen=True)
 class Scheduled:
     """A reminder planned (or `refused`: "no_consent" when she opted out of all)."""
 
@@ -190,6 +207,76 @@ class CareDesk:
             for r in rows
         )
         return StoreFollowups(store or "", today, items[:limit], len(items))
+
+    def store_tasks(self, store_id: int | None, actor: Actor) -> list[ClerkTask]:
+        """Messages waiting for a clerk of the store (all stores for head office),
+        oldest first: the dispatcher's `associate` route and clerks' own tasks."""
+        box, people = t.care_outbox, t.customers
+        query = (
+            select(
+                box.c.id,
+                people.c.name,
+                people.c.member_no,
+                box.c.trigger,
+                box.c.body,
+                box.c.route,
+                box.c.route_reason,
+            )
+            .select_from(box.join(people, box.c.customer_id == people.c.id))
+            .where(box.c.status == "task", box.c.scheduled_at <= self._clock())
+            .order_by(box.c.scheduled_at, box.c.id)
+            .limit(100)
+        )
+        if store_id is not None:
+            query = query.where(people.c.home_store_id == store_id)
+        with UnitOfWork(self._engine) as uow:
+            rows = uow.connection.execute(query).all()
+            audit(uow, self._clock(), actor, "care_tasks", None, {"n": len(rows)})
+            uow.commit()
+        return [
+            ClerkTask(
+                r.id,
+                mask_name(r.name),
+                r.member_no,
+                TRIGGER_LABELS.get(r.trigger, r.trigger),
+                r.body,
+                r.route,
+                r.route_reason,
+            )
+            for r in rows
+        ]
+
+    def finish_task(
+        self, task_id: int, store_id: int | None, actor: Actor, sent: bool
+    ) -> None:
+        """The clerk sent it herself (`sent`), or decided not to; either way it
+        leaves the list, and a sent one counts in the care report."""
+        box, people = t.care_outbox, t.customers
+        mine = select(box.c.customer_id).where(
+            box.c.id == task_id, box.c.status == "task"
+        )
+        if store_id is not None:
+            mine = mine.join_from(box, people, box.c.customer_id == people.c.id).where(
+                people.c.home_store_id == store_id
+            )
+        now = self._clock()
+        with UnitOfWork(self._engine) as uow:
+            customer_id = uow.connection.execute(mine).scalar_one_or_none()
+            if customer_id is None:
+                raise TaskError(f"no task {task_id} waiting in this store")
+            values = (
+                {"status": "sent", "sent_at": now}
+                if sent
+                else {"status": "skipped", "route_reason": "clerk_skipped"}
+            )
+            uow.connection.execute(
+                update(box)
+                .where(box.c.id == task_id, box.c.status == "task")
+                .values(staff_id=actor.staff_id, **values)
+            )
+            action = "care_task_sent" if sent else "care_task_skipped"
+            audit(uow, now, actor, action, customer_id, {"id": task_id})
+            uow.commit()
 
     def schedule(
         self, customer_id: int, actor: Actor, day: dt.date, request: str

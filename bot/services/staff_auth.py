@@ -63,7 +63,9 @@ class StaffSession:
         return f"console:{self.username}:{self.session_id}:{self.conversation}"
 
     def actor(self) -> Actor:
-        return Actor(self.sender_id, "console", self.username)
+        return Actor(
+            self.sender_id, "console", self.username, self.staff_id, self.store_id
+        )
 
 
 class LoginRefused(Exception):

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.channels.console import SECRET_HEADER
 from bot.config import business_timezone
-from bot.locale.zh.wechat import window_note
+from bot.locale.zh.wechat import route_label, window_note
 from bot.services.handoff import HandoffError, WindowClosed
 from bot.timeutil import utcnow
 
@@ -27,6 +27,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/handoffs/{id:\\d+}", handoff_thread)
     app.router.add_post("/api/handoffs/{id:\\d+}/reply", handoff_reply)
     app.router.add_post("/api/handoffs/{id:\\d+}/close", handoff_close)
+    app.router.add_get("/api/tasks", tasks)
+    app.router.add_post("/api/tasks/{id:\\d+}/{outcome:done|skip}", finish_task)
 
 
 async def page(request: web.Request) -> web.Response:
@@ -215,4 +217,46 @@ async def handoff_close(request: web.Request) -> web.Response:
     await asyncio.to_thread(
         request.app["services"].handoff.close, handoff_id, request["staff"].username
     )
+    return web.json_response({"ok": True})
+
+
+async def tasks(request: web.Request) -> web.Response:
+    """Messages her store's clerks are to send themselves, with the text."""
+    staff = request["staff"]
+    if staff.store_id is None and not staff.head_office:
+        return web.json_response([])
+    found = await asyncio.to_thread(
+        request.app["services"].care.store_tasks, _scope(request), staff.actor()
+    )
+    return web.json_response(
+        [
+            {
+                "id": task.id,
+                "customer": task.customer,
+                "member_no": task.member_no,
+                "label": task.label,
+                "body": task.body,
+                "why": route_label(task.route, task.reason),
+            }
+            for task in found
+        ]
+    )
+
+
+async def finish_task(request: web.Request) -> web.Response:
+    from bot.services.care_desk import TaskError
+
+    staff = request["staff"]
+    if staff.store_id is None and not staff.head_office:
+        raise web.HTTPNotFound(text="no such task in your store")
+    try:
+        await asyncio.to_thread(
+            request.app["services"].care.finish_task,
+            int(request.match_info["id"]),
+            _scope(request),
+            staff.actor(),
+            request.match_info["outcome"] == "done",
+        )
+    except TaskError:
+        raise web.HTTPNotFound(text="no such task in your store") from None
     return web.json_response({"ok": True})

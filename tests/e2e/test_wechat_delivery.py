@@ -134,3 +134,72 @@ def test_a_care_message_rides_her_window_then_a_template(bot):
     # process fetched the next
     assert refused == [42001], refused
     assert bot.wechat_api.fetches("stable_token") == before + 1
+
+
+def test_a_win_back_offer_becomes_a_task_on_her_stores_tablets(bot, consoles):
+    from tests.e2e.test_consoles_security import Console
+
+    customer_id, store_id = bot.sql(
+        select(t.customers.c.id, t.customers.c.home_store_id)
+        .where(t.customers.c.home_store_id == 3, t.customers.c.marketing_consent)
+        .order_by(t.customers.c.id)
+        .limit(1)
+    )[0]
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.care_outbox).values(
+                idempotency_key=f"win_back:e2e:{customer_id}",
+                customer_id=customer_id,
+                trigger="win_back",
+                is_marketing=True,
+                holdout=False,
+                body="好久不见，本店为您准备了：到店免费保养一次。期待再见到您。",
+                fields={"name": "王女士"},
+                scheduled_at=utcnow() - dt.timedelta(minutes=1),
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+        )
+    engine.dispose()
+    sent_before = len(bot.wechat_api.sent)
+    run = dispatcher(bot)
+    assert run.returncode == 0, run.stderr
+    assert "clerk tasks" in run.stdout and "marketing" in run.stdout
+    assert len(bot.wechat_api.sent) == sent_before  # never a template
+    ((task_id, status, route, reason),) = bot.sql(
+        select(
+            t.care_outbox.c.id,
+            t.care_outbox.c.status,
+            t.care_outbox.c.route,
+            t.care_outbox.c.route_reason,
+        ).where(t.care_outbox.c.idempotency_key == f"win_back:e2e:{customer_id}")
+    )
+    assert (status, route, reason) == ("task", "associate", "marketing")
+    clerk = Console(consoles, f"s0{store_id}c1")
+    (task,) = [x for x in clerk.get("/api/tasks").json() if x["id"] == task_id]
+    assert (
+        task["body"].startswith("好久不见") and "营销内容不能用模板消息" in task["why"]
+    )
+    assert "*" in task["customer"]  # masked
+    other = Console(consoles, "s04c1")
+    assert task_id not in [x["id"] for x in other.get("/api/tasks").json()]
+    assert other.post(f"/api/tasks/{task_id}/done").status_code == 404
+    assert clerk.post(f"/api/tasks/{task_id}/done").status_code == 200
+    ((status, sent_at, staff_id),) = bot.sql(
+        select(
+            t.care_outbox.c.status, t.care_outbox.c.sent_at, t.care_outbox.c.staff_id
+        ).where(t.care_outbox.c.id == task_id)
+    )
+    assert status == "sent" and sent_at is not None and staff_id is not None
+    assert task_id not in [x["id"] for x in clerk.get("/api/tasks").json()]
+    audited = bot.sql(
+        select(t.audit_log.c.action).where(
+            t.audit_log.c.customer_id == customer_id,
+            t.audit_log.c.action == "care_task_sent",
+        )
+    )
+    assert len(audited) == 1

@@ -107,6 +107,25 @@
     await refreshCard();
   }
 
+  const taskList = document.getElementById("tasks");
+
+  async function refreshTasks() {
+    let tasks;
+    try { tasks = await call("GET", "/api/tasks"); } catch (e) { return; }
+    taskList.replaceChildren();
+    if (!tasks || !tasks.length) { taskList.append(el("p", { class: "muted" }, "暂无")); return; }
+    tasks.forEach((task) => {
+      const done = el("button", { class: "small" }, "已发送");
+      const skip = el("button", { class: "small secondary" }, "不发了");
+      done.addEventListener("click", async () => { await call("POST", "/api/tasks/" + task.id + "/done", {}); refreshTasks(); });
+      skip.addEventListener("click", async () => { await call("POST", "/api/tasks/" + task.id + "/skip", {}); refreshTasks(); });
+      taskList.append(el("div", { class: "suggestion task", "data-id": String(task.id) },
+        el("div", {}, task.label + " · " + task.customer + "（" + task.member_no + "）"),
+        el("div", { class: "body" }, task.body),
+        el("div", { class: "why" }, task.why), done, " ", skip));
+    });
+  }
+
   async function refreshQueue() {
     let entries;
     try { entries = await call("GET", "/api/handoffs"); } catch (e) { return; }
@@ -151,5 +170,7 @@
   });
   refreshCard();
   refreshQueue();
+  refreshTasks();
   setInterval(refreshQueue, 15000);
+  setInterval(refreshTasks, 60000);
 })();
