@@ -338,3 +338,58 @@ class Outbox:
                 .where(box.c.id == message_id, box.c.claim == token)
                 .values(**values)
             )
+
+
+class TaskStore:
+    """Messages waiting for a clerk to send herself (status `task`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def waiting(self, store_id: int | None, now: dt.datetime, limit: int = 100):
+        box, people = t.care_outbox, t.customers
+        query = (
+            select(
+                box.c.id,
+                people.c.name,
+                people.c.member_no,
+                box.c.trigger,
+                box.c.body,
+                box.c.route,
+                box.c.route_reason,
+            )
+            .select_from(box.join(people, box.c.customer_id == people.c.id))
+            .where(box.c.status == "task", box.c.scheduled_at <= now)
+            .order_by(box.c.scheduled_at, box.c.id)
+            .limit(limit)
+        )
+        if store_id is not None:
+            query = query.where(people.c.home_store_id == store_id)
+        return self._c.execute(query).all()
+
+    def customer_of(self, task_id: int, store_id: int | None) -> int | None:
+        """The task's customer, if it waits (in `store_id`'s store when given)."""
+        box, people = t.care_outbox, t.customers
+        query = (
+            select(box.c.customer_id)
+            .select_from(box.join(people, box.c.customer_id == people.c.id))
+            .where(box.c.id == task_id, box.c.status == "task")
+        )
+        if store_id is not None:
+            query = query.where(people.c.home_store_id == store_id)
+        return self._c.execute(query).scalar_one_or_none()
+
+    def finish(
+        self, task_id: int, staff_id: int | None, now: dt.datetime, sent: bool
+    ) -> None:
+        values = (
+            {"status": "sent", "sent_at": now}
+            if sent
+            else {"status": "skipped", "route_reason": "clerk_skipped"}
+        )
+        box = t.care_outbox
+        self._c.execute(
+            update(box)
+            .where(box.c.id == task_id, box.c.status == "task")
+            .values(staff_id=staff_id, **values)
+        )

@@ -19,6 +19,7 @@ from bot.care.planner import salutation, send_time
 from bot.care.tips import kind_of, named_in, tips_for
 from bot.customers.masking import mask_name
 from bot.db import tables as t
+from bot.db.care_store import TaskStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
 from bot.services.common import audit, require_customer
@@ -211,26 +212,8 @@ class CareDesk:
     def store_tasks(self, store_id: int | None, actor: Actor) -> list[ClerkTask]:
         """Messages waiting for a clerk of the store (all stores for head office),
         oldest first: the dispatcher's `associate` route and clerks' own tasks."""
-        box, people = t.care_outbox, t.customers
-        query = (
-            select(
-                box.c.id,
-                people.c.name,
-                people.c.member_no,
-                box.c.trigger,
-                box.c.body,
-                box.c.route,
-                box.c.route_reason,
-            )
-            .select_from(box.join(people, box.c.customer_id == people.c.id))
-            .where(box.c.status == "task", box.c.scheduled_at <= self._clock())
-            .order_by(box.c.scheduled_at, box.c.id)
-            .limit(100)
-        )
-        if store_id is not None:
-            query = query.where(people.c.home_store_id == store_id)
         with UnitOfWork(self._engine) as uow:
-            rows = uow.connection.execute(query).all()
+            rows = TaskStore(uow.connection).waiting(store_id, self._clock())
             audit(uow, self._clock(), actor, "care_tasks", None, {"n": len(rows)})
             uow.commit()
         return [
@@ -251,29 +234,13 @@ class CareDesk:
     ) -> None:
         """The clerk sent it herself (`sent`), or decided not to; either way it
         leaves the list, and a sent one counts in the care report."""
-        box, people = t.care_outbox, t.customers
-        mine = select(box.c.customer_id).where(
-            box.c.id == task_id, box.c.status == "task"
-        )
-        if store_id is not None:
-            mine = mine.join_from(box, people, box.c.customer_id == people.c.id).where(
-                people.c.home_store_id == store_id
-            )
         now = self._clock()
         with UnitOfWork(self._engine) as uow:
-            customer_id = uow.connection.execute(mine).scalar_one_or_none()
+            tasks = TaskStore(uow.connection)
+            customer_id = tasks.customer_of(task_id, store_id)
             if customer_id is None:
                 raise TaskError(f"no task {task_id} waiting in this store")
-            values = (
-                {"status": "sent", "sent_at": now}
-                if sent
-                else {"status": "skipped", "route_reason": "clerk_skipped"}
-            )
-            uow.connection.execute(
-                update(box)
-                .where(box.c.id == task_id, box.c.status == "task")
-                .values(staff_id=actor.staff_id, **values)
-            )
+            tasks.finish(task_id, actor.staff_id, now, sent)
             action = "care_task_sent" if sent else "care_task_skipped"
             audit(uow, now, actor, action, customer_id, {"id": task_id})
             uow.commit()

@@ -167,6 +167,7 @@ def test_care_dispatch_then_report_with_a_chart(run, tmp_path, monkeypatch):
     report = run("care-report", "--days", "3650", "--chart", str(chart))
     assert report.exit_code == 0, report.output
     assert "by trigger:" in report.output and "uplift" in report.output
+    assert "by route:" in report.output
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 
