@@ -13,9 +13,10 @@ voice and the like -> `/send_media`), so every answer comes from domain.yml.
 URL: GET/POST /webhooks/wechat/webhook. Settings (credentials.yml key
 `bot.channels.wechat.WeChatInput`, each falling back to an environment variable):
 token (SALESBOT_WECHAT_TOKEN), encoding_aes_key (SALESBOT_WECHAT_AES_KEY), appid
-(SALESBOT_WECHAT_APPID), secret (SALESBOT_WECHAT_SECRET), api_base
-(SALESBOT_WECHAT_API), reply_within_seconds (SALESBOT_WECHAT_REPLY_WITHIN, 4.0),
-max_clock_skew_seconds (300).
+(SALESBOT_WECHAT_APPID, for safe mode), reply_within_seconds
+(SALESBOT_WECHAT_REPLY_WITHIN, 4.0), max_clock_skew_seconds (300). Late replies go
+out through the API client every process shares (bootstrap `send_text`, credentials
+from the environment), each taking one message of her window.
 """
 
 from __future__ import annotations
@@ -99,8 +100,6 @@ class Settings:
     token: str
     encoding_aes_key: str | None
     appid: str | None
-    secret: str | None
-    api_base: str | None
     reply_within_seconds: float
     max_clock_skew_seconds: int
 
@@ -123,8 +122,6 @@ class Settings:
             token=token or DEV_TOKEN,
             encoding_aes_key=value("encoding_aes_key", "SALESBOT_WECHAT_AES_KEY"),
             appid=value("appid", "SALESBOT_WECHAT_APPID"),
-            secret=value("secret", "SALESBOT_WECHAT_SECRET"),
-            api_base=value("api_base", "SALESBOT_WECHAT_API"),
             reply_within_seconds=float(
                 value("reply_within_seconds", "SALESBOT_WECHAT_REPLY_WITHIN") or 4.0
             ),

@@ -203,3 +203,70 @@ def test_a_win_back_offer_becomes_a_task_on_her_stores_tablets(bot, consoles):
         )
     )
     assert len(audited) == 1
+
+
+def test_a_one_off_subscription_from_wechats_popup_carries_one_reminder(bot):
+    openid = f"oPopup{int(utcnow().timestamp() * 1000)}"
+    customer_id = bot.sql(
+        select(func.min(t.customers.c.id)).where(t.customers.c.wechat_openid.is_(None))
+    )[0][0]
+    chat = bot.wechat()
+    verify(bot, chat, openid, customer_id)
+    time_passes(bot, openid, 49)  # her window is long closed
+    popup = (
+        "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA[demo-replenish-sub]]>"
+        "</TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString>"
+        "<PopupScene>2</PopupScene></List><List><TemplateId><![CDATA[other]]>"
+        "</TemplateId><SubscribeStatusString><![CDATA[reject]]>"
+        "</SubscribeStatusString><PopupScene>2</PopupScene></List>"
+        "</SubscribeMsgPopupEvent>"
+    )
+    xml = chat.xml(openid, "event", {"Event": "subscribe_msg_popup_event"})
+    answer = chat.post(xml.replace("</xml>", popup + "</xml>"))
+    assert answer.status == 200 and answer.body == "success"
+    granted = bot.sql(
+        select(t.wechat_subscriptions.c.template_id).where(
+            t.wechat_subscriptions.c.openid == openid
+        )
+    )
+    assert [g[0] for g in granted] == ["demo-replenish-sub"]
+    bot.wechat_api.grant_subscription(openid, "demo-replenish-sub")  # WeChat's side
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.begin() as conn:
+        for n in (1, 2):
+            conn.execute(
+                insert(t.care_outbox).values(
+                    idempotency_key=f"replenish:e2e:{customer_id}:{n}",
+                    customer_id=customer_id,
+                    trigger="replenish",
+                    is_marketing=True,
+                    holdout=False,
+                    body="您的洁面乳差不多快用完了",
+                    fields={
+                        "product": "洁面乳",
+                        "store": "静安店",
+                        "purchased_on": "2026-10-01",
+                    },
+                    scheduled_at=utcnow() - dt.timedelta(minutes=1),
+                    status="pending",
+                    attempts=0,
+                    created_at=utcnow(),
+                )
+            )
+        conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id)
+            .values(marketing_consent=True, service_consent=True)
+        )
+    engine.dispose()
+    assert dispatcher(bot).returncode == 0
+    to_her = [m["api"] for m in bot.wechat_api.sent if m["touser"] == openid]
+    assert to_her[-2:] == ["subscribe", "template"]  # the grant carried exactly one
+    used = bot.sql(
+        select(t.wechat_subscriptions.c.used_at).where(
+            t.wechat_subscriptions.c.openid == openid
+        )
+    )
+    assert used[0][0] is not None
