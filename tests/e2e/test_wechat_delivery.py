@@ -31,7 +31,8 @@ def dispatcher(bot, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def plan_thank_you(bot, customer_id: int, key: str) -> None:
+def plan(bot, customer_id: int, key: str, trigger: str, body: str, **fields) -> None:
+    """A message due a minute ago, as `salesbot care plan` writes it."""
     from sqlalchemy import create_engine
 
     engine = create_engine(bot.database_url, future=True)
@@ -40,15 +41,11 @@ def plan_thank_you(bot, customer_id: int, key: str) -> None:
             insert(t.care_outbox).values(
                 idempotency_key=key,
                 customer_id=customer_id,
-                trigger="thank_you",
-                is_marketing=False,
+                trigger=trigger,
+                is_marketing=trigger not in ("thank_you", "care_tip"),
                 holdout=False,
-                body="王女士您好，感谢您昨天在静安店选购羊毛大衣！",
-                fields={
-                    "product": "羊毛大衣",
-                    "store": "静安店",
-                    "purchased_on": "2026-11-30",
-                },
+                body=body,
+                fields=fields,
                 scheduled_at=utcnow() - dt.timedelta(minutes=1),
                 status="pending",
                 attempts=0,
@@ -56,6 +53,19 @@ def plan_thank_you(bot, customer_id: int, key: str) -> None:
             )
         )
     engine.dispose()
+
+
+def plan_thank_you(bot, customer_id: int, key: str) -> None:
+    plan(
+        bot,
+        customer_id,
+        key,
+        "thank_you",
+        "王女士您好，感谢您昨天在静安店选购羊毛大衣！",
+        product="羊毛大衣",
+        store="静安店",
+        purchased_on="2026-11-30",
+    )
 
 
 def time_passes(bot, openid: str, hours: float) -> None:
@@ -145,26 +155,14 @@ def test_a_win_back_offer_becomes_a_task_on_her_stores_tablets(bot, consoles):
         .order_by(t.customers.c.id)
         .limit(1)
     )[0]
-    from sqlalchemy import create_engine
-
-    engine = create_engine(bot.database_url, future=True)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(t.care_outbox).values(
-                idempotency_key=f"win_back:e2e:{customer_id}",
-                customer_id=customer_id,
-                trigger="win_back",
-                is_marketing=True,
-                holdout=False,
-                body="好久不见，本店为您准备了：到店免费保养一次。期待再见到您。",
-                fields={"name": "王女士"},
-                scheduled_at=utcnow() - dt.timedelta(minutes=1),
-                status="pending",
-                attempts=0,
-                created_at=utcnow(),
-            )
-        )
-    engine.dispose()
+    plan(
+        bot,
+        customer_id,
+        f"win_back:e2e:{customer_id}",
+        "win_back",
+        "好久不见，本店为您准备了：到店免费保养一次。期待再见到您。",
+        name="王女士",
+    )
     sent_before = len(bot.wechat_api.sent)
     run = dispatcher(bot)
     assert run.returncode == 0, run.stderr
@@ -231,30 +229,21 @@ def test_a_one_off_subscription_from_wechats_popup_carries_one_reminder(bot):
     )
     assert [g[0] for g in granted] == ["demo-replenish-sub"]
     bot.wechat_api.grant_subscription(openid, "demo-replenish-sub")  # WeChat's side
+    for n in (1, 2):
+        plan(
+            bot,
+            customer_id,
+            f"replenish:e2e:{customer_id}:{n}",
+            "replenish",
+            "您的洁面乳差不多快用完了",
+            product="洁面乳",
+            store="静安店",
+            purchased_on="2026-10-01",
+        )
     from sqlalchemy import create_engine
 
     engine = create_engine(bot.database_url, future=True)
     with engine.begin() as conn:
-        for n in (1, 2):
-            conn.execute(
-                insert(t.care_outbox).values(
-                    idempotency_key=f"replenish:e2e:{customer_id}:{n}",
-                    customer_id=customer_id,
-                    trigger="replenish",
-                    is_marketing=True,
-                    holdout=False,
-                    body="您的洁面乳差不多快用完了",
-                    fields={
-                        "product": "洁面乳",
-                        "store": "静安店",
-                        "purchased_on": "2026-10-01",
-                    },
-                    scheduled_at=utcnow() - dt.timedelta(minutes=1),
-                    status="pending",
-                    attempts=0,
-                    created_at=utcnow(),
-                )
-            )
         conn.execute(
             update(t.customers)
             .where(t.customers.c.id == customer_id)
