@@ -212,6 +212,7 @@ def test_a_reply_wechat_would_refuse_cannot_be_typed(bot, consoles, browser):
     assert "关闭，现在回复微信会拒收" in entry.locator(".window").inner_text()
     assert entry.locator("input").is_disabled()
     assert entry.locator("button", has_text="回复").is_disabled()
+    clerk.screenshot(path=str(DOCS / "console-window-closed.png"))
     refused = clerk.evaluate(
         """async (id) => {
           const csrf = document.querySelector('meta[name="csrf-token"]').content;
