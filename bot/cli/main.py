@@ -144,7 +144,12 @@ def _print_report(report, path: Path, report_path: Path | None, write_report) ->
     click.echo(
         f"{report.kind}: {report.rows} rows read, {report.inserted} imported, "
         f"{report.skipped_existing} already present, {len(report.rejections)} rejected"
+        + (f", {len(report.warnings)} with warnings" if report.warnings else "")
     )
+    if report.warnings:
+        warned = path.with_name(path.name + ".warnings.csv")
+        write_report(report, warned, "warnings")
+        click.echo(f"rows imported with a warning, with line numbers: {warned}")
     if report.rejections:
         target = report_path or path.with_name(path.name + ".rejects.csv")
         write_report(report, target)

@@ -33,6 +33,8 @@ from bot.knowledge.loader import KnowledgeError, parse_catalog_row
 from bot.timeutil import local_to_utc, utcnow
 
 KINDS = ("customers", "products", "transactions")
+# Header fields a line of an invoice may repeat differently (a warning, not a reject).
+HEADER_FIELDS = (("时间", "ordered_at"), ("门店", "store_id"), ("渠道", "channel"))
 IN_CHUNK = 500
 
 
@@ -53,9 +55,15 @@ class ImportReport:
     skipped_existing: int = 0
     rolled_back: bool = False
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)  # imported, but noted
 
     def reject(self, line: int, error: RowError, row: dict[str, str]) -> None:
         self.rejections.append(
+            Rejection(line, error.field, error.code, error.message, row)
+        )
+
+    def warn(self, line: int, error: RowError, row: dict[str, str]) -> None:
+        self.warnings.append(
             Rejection(line, error.field, error.code, error.message, row)
         )
 
@@ -115,12 +123,15 @@ def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         ) from exc
 
 
-def write_report(report: ImportReport, path: Path) -> None:
-    columns = sorted({key for r in report.rejections for key in r.row})
+def write_report(report: ImportReport, path: Path, which: str = "rejections") -> None:
+    """The rejected rows (or, `which="warnings"`, the rows imported with a
+    warning) with line numbers and reasons, as CSV for Excel."""
+    found = getattr(report, which)
+    columns = sorted({key for r in found for key in r.row})
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "field", "code", "reason", *columns])
-        for r in report.rejections:
+        for r in found:
             writer.writerow(
                 [
                     r.line,
@@ -300,26 +311,40 @@ class _References:
     def resolve(
         self, parsed, report: ImportReport, tz: ZoneInfo
     ) -> list[_ResolvedLine]:
+        """Lines with their customer, product and store ids. An invoice's first line
+        is its header: a later line of another customer contradicts it and is
+        rejected; one whose time, store or channel differs (real tills stamp each
+        line) is imported under the first line's header, with a warning."""
         resolved, headers = [], {}
         for line_no, row, r in parsed:
             try:
                 line = self._one(line_no, row, r, tz)
-                header = (
-                    line.customer_id,
-                    line.store_id,
-                    line.ordered_at,
-                    line.channel,
-                )
-                first = headers.setdefault(r.order_no, (header, line_no))
-                if first[0] != header:
+                first, first_no = headers.setdefault(r.order_no, (line, line_no))
+                if first.customer_id != line.customer_id:
                     raise RowError(
                         "order_no",
-                        "header_mismatch",
-                        f"同一订单的顾客/门店/时间与第{first[1]}行不一致",
+                        "customer_mismatch",
+                        f"同一订单号下是另一位顾客 (与第{first_no}行不同)",
                     )
             except RowError as error:
                 report.reject(line_no, error, row)
                 continue
+            differs = [
+                label
+                for label, name in HEADER_FIELDS
+                if getattr(first, name) != getattr(line, name)
+            ]
+            if differs:
+                report.warn(
+                    line_no,
+                    RowError(
+                        "order_no",
+                        "header_differs",
+                        f"{'/'.join(differs)}与第{first_no}行不同, "
+                        f"按第{first_no}行记入订单",
+                    ),
+                    row,
+                )
             resolved.append(line)
         return resolved
 

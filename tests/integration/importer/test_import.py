@@ -186,3 +186,50 @@ def test_the_rejection_report_keeps_line_reason_and_original_row(shop, tmp_path)
     assert [row["line"] for row in rows] == ["4", "5", "6"]
     assert rows[0]["phone"] == "1392222333"
     assert rows[1]["reason"] == "未知门店编码 S99"
+
+
+INVOICES = """order_no,line_no,ordered_at,member_no,phone,store,sku,quantity,unit_price,discount,channel
+T7,1,2026-10-06 15:00,M50000001,,S01,SB00001,1,899.00,0,store
+T7,2,2026-10-06 15:01,M50000001,,S01,SB00002,1,899.00,0,store
+T7,3,2026-10-06 15:01,M50000001,,S01,SB00003,1,899.00,0,wechat
+T8,1,2026-10-06 16:00,M50000001,,S01,SB00004,1,100.00,0,store
+T8,2,2026-10-06 16:00,M50000002,,S01,SB00005,1,100.00,0,store
+"""
+
+
+def test_an_invoice_is_read_as_its_first_line_says_and_only_contradictions_rejected(
+    shop, tmp_path
+):
+    import_file(shop, "customers", write(tmp_path, "c.csv", CUSTOMERS), SHANGHAI)
+    report = import_file(
+        shop, "transactions", write(tmp_path, "i.csv", INVOICES), SHANGHAI
+    )
+    assert report.inserted == 4
+    assert [(r.line, r.code) for r in report.rejections] == [(6, "customer_mismatch")]
+    assert [(w.line, w.code) for w in report.warnings] == [
+        (3, "header_differs"),
+        (4, "header_differs"),
+    ]
+    assert report.warnings[0].message == "时间与第2行不同, 按第2行记入订单"
+    assert report.warnings[1].message.startswith("时间/渠道与第2行不同")
+    with shop.connect() as conn:
+        order = conn.execute(
+            select(
+                t.orders.c.ordered_at, t.orders.c.channel, t.orders.c.total_fen
+            ).where(t.orders.c.order_no == "T7")
+        ).one()
+        lines = conn.execute(
+            select(func.count())
+            .select_from(t.order_lines.join(t.orders))
+            .where(t.orders.c.order_no == "T7")
+        ).scalar_one()
+    assert order == (dt.datetime(2026, 10, 6, 7, 0), "store", 3 * 89900)
+    assert lines == 3
+    warned = tmp_path / "warned.csv"
+    write_report(report, warned, "warnings")
+    with warned.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert [r[:3] for r in rows[1:]] == [
+        ["3", "order_no", "header_differs"],
+        ["4", "order_no", "header_differs"],
+    ]
