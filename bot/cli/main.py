@@ -681,9 +681,15 @@ def validate_data() -> None:
 
 @cli.command()
 @click.argument("number")
-def lookup(number: str) -> None:
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="her card as it stood on this day (orders up to it, days counted to it)",
+)
+def lookup(number: str, as_of) -> None:
     """Print the customer card for a phone or member number (audited as 'cli')."""
-    card = _card_of(number)
+    card = _card_of(number, as_of.date() if as_of else None)
     for key, value in card_fields(card).items():
         click.echo(f"{key}: {value}")
 
@@ -769,7 +775,7 @@ def run(model: Path, port: int, action_port: int, web_port: int) -> None:
         actions.stop()
 
 
-def _card_of(number: str):
+def _card_of(number: str, as_of=None):
     """The card of the customer with this phone or member number (audited as the
     command line), or a clear error."""
     from bot.customers.identifiers import IdentifierError
@@ -777,7 +783,7 @@ def _card_of(number: str):
 
     kind = "member_no" if number.strip().upper().startswith("M") else "phone"
     try:
-        return bootstrap.services().customers.lookup(kind, number, CLI_ACTOR)
+        return bootstrap.services().customers.lookup(kind, number, CLI_ACTOR, as_of)
     except IdentifierError as error:
         raise click.ClickException(
             f"not a valid {kind}: {number} ({error.code})"

@@ -43,6 +43,7 @@ class CustomerCard:
     value_label: str
     rfm: RfmScore | None
     consent: str = "all"
+    counted_to: dt.date | None = None  # days are counted to this day (not today)
 
 
 def consent_state(marketing: bool, service: bool) -> str:
@@ -111,6 +112,17 @@ def build_card(
         rfm=rfm,
         consent=facts.consent,
     )
+
+
+def reference_day(
+    today: dt.date, snapshot_as_of: dt.date | None, last_purchase: dt.date | None
+) -> dt.date:
+    """The day "days since" counts to: the snapshot's as-of date when the data is
+    historical (a log that ends a year ago is not a year of silence), unless she
+    bought after it (then the data is live and today is right)."""
+    if snapshot_as_of is None or (last_purchase and last_purchase > snapshot_as_of):
+        return today
+    return snapshot_as_of
 
 
 def with_snapshot(

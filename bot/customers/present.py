@@ -36,7 +36,9 @@ def card_fields(card: CustomerCard) -> dict[str, str]:
     if card.last_purchase is None:
         last = "尚未购买"
     else:
-        last = f"{day(card.last_purchase)}（{card.days_since_last_purchase}天前）"
+        counted = f"，截至{day(card.counted_to)}" if card.counted_to else ""
+        days = card.days_since_last_purchase
+        last = f"{day(card.last_purchase)}（{days}天前{counted}）"
     rfm = f"R{card.rfm.r} F{card.rfm.f} M{card.rfm.m}" if card.rfm else "无购买记录"
     return {
         "name": card.masked_name,

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import desc, func, insert, select
+from sqlalchemy import desc, func, insert, select, true
 from sqlalchemy.engine import Connection
 
 from bot.db.tables import (
@@ -109,17 +109,27 @@ class CustomerRepository:
         ).one_or_none()
         return CustomerRow(**row._mapping) if row else None
 
-    def totals(self, customer_id: int) -> PurchaseTotals:
-        row = self._c.execute(
-            select(
-                func.count(orders.c.id),
-                func.coalesce(func.sum(orders.c.total_fen), 0),
-                func.max(orders.c.ordered_at),
-            ).where(orders.c.customer_id == customer_id)
-        ).one()
+    def totals(
+        self, customer_id: int, before: dt.datetime | None = None
+    ) -> PurchaseTotals:
+        """Her orders (those before `before` only, for a look back in time)."""
+        query = select(
+            func.count(orders.c.id),
+            func.coalesce(func.sum(orders.c.total_fen), 0),
+            func.max(orders.c.ordered_at),
+        ).where(orders.c.customer_id == customer_id)
+        if before is not None:
+            query = query.where(orders.c.ordered_at < before)
+        row = self._c.execute(query).one()
         return PurchaseTotals(int(row[0]), int(row[1]), row[2])
 
-    def spend_by(self, customer_id: int, column_name: str, limit: int) -> list[Share]:
+    def spend_by(
+        self,
+        customer_id: int,
+        column_name: str,
+        limit: int,
+        before: dt.datetime | None = None,
+    ) -> list[Share]:
         """Spend per product category or brand, largest first (ties by name)."""
         column = products.c[column_name]
         amount = func.sum(LINE_AMOUNT).label("amount")
@@ -130,7 +140,10 @@ class CustomerRepository:
                     products, order_lines.c.product_id == products.c.id
                 )
             )
-            .where(orders.c.customer_id == customer_id)
+            .where(
+                orders.c.customer_id == customer_id,
+                orders.c.ordered_at < before if before is not None else true(),
+            )
             .group_by(column)
             .order_by(desc("amount"), column)
             .limit(limit)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,6 +24,7 @@ from bot.customers.card import (
     build_card,
     consent_state,
     next_level,
+    reference_day,
     with_snapshot,
 )
 from bot.customers.identifiers import Identifier, IdentifierError, to_identifier
@@ -35,7 +36,7 @@ from bot.db.segment_store import SegmentStore
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
 from bot.services.common import audit, require_customer
-from bot.timeutil import local_date, utcnow
+from bot.timeutil import local_date, local_to_utc, utcnow
 
 logger = logging.getLogger(__name__)
 NO_SCALE = RfmScale((), (), (), 0)
@@ -124,8 +125,11 @@ class CustomerService:
         self._clock = clock
         self._scale = _ScaleCache(scale_ttl_seconds)
 
-    def lookup(self, kind: str, text: str, actor: Actor) -> CustomerCard:
-        """Find a customer by a typed phone or member number; audited either way."""
+    def lookup(
+        self, kind: str, text: str, actor: Actor, as_of: dt.date | None = None
+    ) -> CustomerCard:
+        """Find a customer by a typed phone or member number; audited either way.
+        `as_of`: her card as it stood on that day (orders up to it, its snapshot)."""
         with UnitOfWork(self._engine) as uow:
             try:
                 identifier = to_identifier(kind, text)
@@ -146,7 +150,7 @@ class CustomerService:
                 )
                 uow.commit()
                 raise CustomerNotFound(identifier)
-            card = self._card(uow.customers, customer_id)
+            card = self._card(uow.customers, customer_id, as_of)
             audit(
                 uow,
                 self._clock(),
@@ -238,9 +242,21 @@ class CustomerService:
             uow.commit()
             return view
 
-    def _card(self, repo: CustomerRepository, customer_id: int) -> CustomerCard:
+    def _card(
+        self,
+        repo: CustomerRepository,
+        customer_id: int,
+        as_of: dt.date | None = None,
+    ) -> CustomerCard:
         row = require_customer(repo, customer_id)
-        totals = repo.totals(customer_id)
+        before = (
+            local_to_utc(
+                dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()), self._tz
+            )
+            if as_of
+            else None
+        )
+        totals = repo.totals(customer_id, before)
         top = self._knowledge.segments.top_categories
         facts = CustomerFacts(
             customer_id=row.id,
@@ -255,18 +271,27 @@ class CustomerService:
             if totals.last_ordered_at
             else None,
             top_categories=tuple(
-                s.name for s in repo.spend_by(customer_id, "category", top)
+                s.name for s in repo.spend_by(customer_id, "category", top, before)
             ),
             consent=consent_state(row.marketing_consent, row.service_consent),
         )
-        today = self._today()
+        today = as_of or self._today()
         snapshot = SegmentStore(repo.connection).latest_for(customer_id, today)
+        counted_to = reference_day(
+            today, snapshot["as_of"] if snapshot else None, facts.last_purchase
+        )
         # The quick scale (a scan of all orders) is only needed before the first
         # segmentation run; a snapshot already holds her scores and label.
         scale = NO_SCALE if snapshot else self._scale.get(self._build_scale)
         card = build_card(
-            facts, scale, self._knowledge.membership, self._knowledge.segments, today
+            facts,
+            scale,
+            self._knowledge.membership,
+            self._knowledge.segments,
+            counted_to,
         )
+        if counted_to != self._today():
+            card = replace(card, counted_to=counted_to)
         return with_snapshot(card, snapshot, self._knowledge.segments)
 
     def _build_scale(self) -> RfmScale:

@@ -1,5 +1,7 @@
 """The `salesbot` command line against real databases."""
 
+import datetime as dt
+
 import pytest
 from click.testing import CliRunner
 
@@ -294,3 +296,38 @@ def test_a_snapshot_can_be_dropped_and_answers_come_from_the_latest_before_today
     missing = run("segment", "--drop", today.isoformat())
     assert missing.exit_code == 1 and "no snapshot of" in missing.output
     engine.dispose()
+
+
+def test_a_card_of_historical_data_counts_days_to_its_snapshot_not_today(run):
+    import re
+
+    from sqlalchemy import func, select
+
+    from bot.db import tables as t
+
+    run("demo-data", "--customers", "30", "--seed", "3", "--as-of", "2026-11-20")
+    assert run("segment", "--as-of", "2026-11-20").exit_code == 0
+    engine = bootstrap.services().engine
+    with engine.connect() as conn:
+        member, last = conn.execute(
+            select(t.customers.c.member_no, func.max(t.orders.c.ordered_at))
+            .join(t.orders, t.orders.c.customer_id == t.customers.c.id)
+            .group_by(t.customers.c.member_no)
+            .order_by(t.customers.c.member_no)
+            .limit(1)
+        ).one()
+    shown = run("lookup", member)
+    assert shown.exit_code == 0, shown.output
+    found = re.search(r"（(\d+)天前，截至(.+?)）", shown.output)
+    assert found, shown.output
+    assert found.group(2) == "2026-11-20"
+    days = int(found.group(1))
+    from bot.timeutil import local_date
+    from tests.conftest import SHANGHAI
+
+    assert days == (dt.date(2026, 11, 20) - local_date(last, SHANGHAI)).days
+    before = local_date(last, SHANGHAI) - dt.timedelta(days=1)
+    earlier = run("lookup", member, "--as-of", before.isoformat())
+    assert earlier.exit_code == 0, earlier.output
+    orders = int(re.search(r"orders: (\d+)", shown.output).group(1))
+    assert int(re.search(r"orders: (\d+)", earlier.output).group(1)) < orders
