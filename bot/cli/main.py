@@ -130,6 +130,7 @@ def import_cmd(kind: str, path: Path, report_path: Path | None, strict: bool) ->
             config.business_timezone(),
             progress=sys.stderr.isatty(),
             strict=strict,
+            non_merchandise=services.knowledge.imports.non_merchandise,
         )
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
@@ -146,6 +147,12 @@ def _print_report(report, path: Path, report_path: Path | None, write_report) ->
         f"{report.skipped_existing} already present, {len(report.rejections)} rejected"
         + (f", {len(report.warnings)} with warnings" if report.warnings else "")
     )
+    if report.set_aside:
+        rules = ", ".join(f"{k} {n}" for k, n in report.set_aside.most_common(8))
+        click.echo(
+            f"{sum(report.set_aside.values())} non-merchandise rows set aside "
+            f"(postage, fees, vouchers; knowledge/imports.yml): {rules}"
+        )
     if report.warnings:
         warned = path.with_name(path.name + ".warnings.csv")
         write_report(report, warned, "warnings")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from bot.importer.rows import (
     parse_line,
 )
 from bot.knowledge.loader import KnowledgeError, parse_catalog_row
+from bot.knowledge.schema import NonMerchandise
 from bot.timeutil import local_to_utc, utcnow
 
 KINDS = ("customers", "products", "transactions")
@@ -56,6 +58,7 @@ class ImportReport:
     rolled_back: bool = False
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Rejection] = field(default_factory=list)  # imported, but noted
+    set_aside: Counter = field(default_factory=Counter)  # non-merchandise, by rule
 
     def reject(self, line: int, error: RowError, row: dict[str, str]) -> None:
         self.rejections.append(
@@ -79,8 +82,11 @@ def import_file(
     tz: ZoneInfo,
     progress: bool = False,
     strict: bool = False,
+    non_merchandise: NonMerchandise | None = None,
 ) -> ImportReport:
-    """Import one file; with `strict`, any rejected row rolls the whole file back."""
+    """Import one file; with `strict`, any rejected row rolls the whole file back.
+    Products and lines that `non_merchandise` names (postage, fees, vouchers) are
+    set aside and counted, neither imported nor rejected."""
     if kind not in KINDS:
         raise ImportFileError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     rows = list(_read(path))
@@ -92,7 +98,8 @@ def import_file(
     }[kind]
     try:
         with engine.connect() as conn, conn.begin() as transaction:
-            handler(conn, rows, report, tz, _progress(progress, len(rows)))
+            rules = non_merchandise or NonMerchandise()
+            handler(conn, rows, report, tz, _progress(progress, len(rows)), rules)
             if strict and report.rejections:
                 transaction.rollback()
                 report.rolled_back = True
@@ -143,7 +150,9 @@ def write_report(report: ImportReport, path: Path, which: str = "rejections") ->
             )
 
 
-def _customers(conn: Connection, rows, report: ImportReport, tz, progress) -> None:
+def _customers(
+    conn: Connection, rows, report: ImportReport, tz, progress, rules
+) -> None:
     stores = _map(conn, t.stores.c.code, t.stores.c.id)
     records, seen_member, seen_phone = [], set(), set()
     for line_no, raw in progress(rows):
@@ -207,10 +216,16 @@ def _customer_row(
     }
 
 
-def _products(conn: Connection, rows, report: ImportReport, tz, progress) -> None:
+def _products(
+    conn: Connection, rows, report: ImportReport, tz, progress, rules
+) -> None:
     records, seen = [], set()
     for line_no, raw in progress(rows):
         row = clean(raw)
+        aside = rules.reason(row.get("sku", ""), row.get("name", ""))
+        if aside:
+            report.set_aside[aside] += 1
+            continue
         row.setdefault("price_tier", "1")
         row["price_tier"] = row["price_tier"] or "1"
         for optional in ("launch_date", "tags", "cycle_days", "color", "consumable"):
@@ -241,11 +256,15 @@ def _products(conn: Connection, rows, report: ImportReport, tz, progress) -> Non
 
 
 def _transactions(
-    conn: Connection, rows, report: ImportReport, tz: ZoneInfo, progress
+    conn: Connection, rows, report: ImportReport, tz: ZoneInfo, progress, rules
 ) -> None:
     parsed, seen = [], {}
     for line_no, raw in progress(rows):
         row = clean(raw)
+        aside = rules.reason(row.get("sku", ""))
+        if aside:
+            report.set_aside[aside] += 1
+            continue
         try:
             record = parse_line(row)
             key = (record.order_no, record.line_no)

@@ -17,6 +17,7 @@ from bot.knowledge.schema import (
     Complements,
     Conversation,
     CustomerService,
+    ImportRules,
     Membership,
     Playbook,
     Product,
@@ -42,6 +43,7 @@ class Knowledge:
     customer_service: CustomerService
     conversation: Conversation
     wechat: WeChatDelivery
+    imports: ImportRules
 
     def subcategories(self) -> set[str]:
         return {product.subcategory for product in self.catalog}
@@ -61,6 +63,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         ),
         conversation=_load_yaml(directory / "conversation.yml", Conversation),
         wechat=_load_yaml(directory / "wechat.yml", WeChatDelivery),
+        imports=_load_yaml(directory / "imports.yml", ImportRules),
     )
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")

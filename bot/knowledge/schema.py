@@ -532,3 +532,41 @@ class WeChatDelivery(Strict):
 
     def subscription_ids(self) -> dict[str, str]:
         return {trigger: t.template_id for trigger, t in self.subscriptions.items()}
+
+
+class NonMerchandise(Strict):
+    """Codes that are not products (postage, fees, adjustments, vouchers)."""
+
+    codes: tuple[str, ...] = ()
+    code_patterns: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+
+    @validator("code_patterns", each_item=True)
+    def compiles(cls, pattern: str) -> str:  # noqa: N805
+        import re
+
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a regular expression {pattern!r}: {error}") from None
+        return pattern
+
+    def reason(self, code: str, name: str = "") -> str | None:
+        """The code (or rule) that makes this line non-merchandise, else None."""
+        import re
+
+        upper = code.strip().upper()
+        if upper in {c.upper() for c in self.codes}:
+            return upper
+        for pattern in self.code_patterns:
+            if re.search(pattern, code.strip(), re.IGNORECASE):
+                return f"/{pattern}/"
+        lowered = name.lower()
+        for word in self.words:
+            if word.lower() in lowered:
+                return f"~{word}"
+        return None
+
+
+class ImportRules(Strict):
+    non_merchandise: NonMerchandise

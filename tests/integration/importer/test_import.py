@@ -233,3 +233,51 @@ def test_an_invoice_is_read_as_its_first_line_says_and_only_contradictions_rejec
         ["3", "order_no", "header_differs"],
         ["4", "order_no", "header_differs"],
     ]
+
+
+PRODUCTS_WITH_FEES = """sku,name,category,subcategory,brand,price,stock
+SX00001,羊毛围巾,配饰,围巾,云裳,199.00,10
+POST,POSTAGE,其他,其他,-,18.00,0
+gift_0001_40,Gift Voucher 40,其他,其他,-,40.00,0
+SX00002,快递邮费补差,其他,其他,-,10.00,0
+SX00003,Coffee mug,家居,杯子,云裳,39.00,5
+"""
+
+LINES_WITH_FEES = """order_no,line_no,ordered_at,member_no,phone,store,sku,quantity,unit_price,discount,channel
+T9,1,2026-10-07 15:00,M50000001,,S01,SB00001,1,899.00,0,store
+T9,2,2026-10-07 15:00,M50000001,,S01,POST,1,18.00,0,store
+T9,3,2026-10-07 15:00,M50000001,,S01,AMAZONFEE,1,5.00,0,store
+"""
+
+
+def test_postage_fees_and_vouchers_are_set_aside_not_imported(
+    shop, tmp_path, knowledge
+):
+    rules = knowledge.imports.non_merchandise
+    products = import_file(
+        shop,
+        "products",
+        write(tmp_path, "p.csv", PRODUCTS_WITH_FEES),
+        SHANGHAI,
+        non_merchandise=rules,
+    )
+    assert products.inserted == 2 and products.rejections == []
+    assert products.set_aside == {"POST": 1, "/^gift_\\d+/": 1, "~邮费": 1}
+    with shop.connect() as conn:
+        skus = set(conn.execute(select(t.products.c.sku)).scalars())
+    assert {"SX00001", "SX00003"} <= skus and not {"POST", "SX00002"} & skus
+    import_file(shop, "customers", write(tmp_path, "c.csv", CUSTOMERS), SHANGHAI)
+    lines = import_file(
+        shop,
+        "transactions",
+        write(tmp_path, "t.csv", LINES_WITH_FEES),
+        SHANGHAI,
+        non_merchandise=rules,
+    )
+    assert (lines.inserted, lines.rejections) == (1, [])
+    assert lines.set_aside == {"POST": 1, "AMAZONFEE": 1}
+    with shop.connect() as conn:
+        total = conn.execute(
+            select(t.orders.c.total_fen).where(t.orders.c.order_no == "T9")
+        ).scalar_one()
+    assert total == 89900  # postage and fees are not spend

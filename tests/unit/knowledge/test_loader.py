@@ -311,3 +311,15 @@ def test_an_unknown_placeholder_or_keyword_type_is_refused(knowledge_copy: Path)
     _wechat(knowledge_copy, "thing1: {type: thing,", "thing1: {type: words,")
     with pytest.raises(KnowledgeError, match="unknown keyword type 'words'"):
         load_knowledge(knowledge_copy)
+
+
+def test_a_non_merchandise_pattern_that_is_no_regex_names_the_file_and_key(
+    knowledge_copy: Path,
+):
+    path = knowledge_copy / "imports.yml"
+    text = path.read_text(encoding="utf-8").replace('"^FEE"', '"^(FEE"')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        KnowledgeError, match=r"imports.yml: non_merchandise.code_patterns"
+    ):
+        load_knowledge(knowledge_copy)
