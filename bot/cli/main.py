@@ -611,11 +611,11 @@ def _dry_run(services, tz, at, as_json: bool) -> None:
     from collections import Counter
 
     from bot.services.care import plan_routes
-    from bot.timeutil import local_to_utc, utcnow
+    from bot.timeutil import local_time, local_to_utc, utcnow
 
     moment = local_to_utc(at, tz) if at else utcnow()
-    plans = plan_routes(services.engine, services.knowledge.wechat, tz, moment)
-    if services.knowledge.care.quiet_hours.contains(local_time_of(moment, tz)):
+    plans = plan_routes(services.engine, services.knowledge.wechat, moment)
+    if services.knowledge.care.quiet_hours.contains(local_time(moment, tz)):
         click.echo(
             "note: that is inside the quiet hours; nothing would go out", err=True
         )
@@ -638,12 +638,6 @@ def _dry_run(services, tz, at, as_json: bool) -> None:
     click.echo(f"{'route':<18}{'reason':<18}{'messages':>9}")
     for (route, reason), count in sorted(counts.items()):
         click.echo(f"{route:<18}{reason:<18}{count:>9}")
-
-
-def local_time_of(moment, tz):
-    from bot.timeutil import local_time
-
-    return local_time(moment, tz)
 
 
 @cli.command("care-report")

@@ -287,14 +287,6 @@ class Outbox:
             route_reason=route.reason,
         )
 
-    def openid(self, customer_id: int) -> str | None:
-        with self._engine.connect() as conn:
-            return conn.execute(
-                select(t.customers.c.wechat_openid).where(
-                    t.customers.c.id == customer_id
-                )
-            ).scalar_one_or_none()
-
     def mark_sent(
         self,
         message_id: int,

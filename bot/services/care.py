@@ -233,7 +233,7 @@ def dispatch_care(
         return DispatchRun(quiet_hours=True)
     token = uuid.uuid4().hex
     outbox = Outbox(engine)
-    router = _Router(outbox, wechat, tz)
+    router = _Router(outbox, wechat)
     timeout = dt.timedelta(seconds=settings.claim_timeout_seconds)
     run = DispatchRun()
     while rows := outbox.claim(token, clock(), timeout, batch):
@@ -266,11 +266,11 @@ def dispatch_care(
 
 
 def plan_routes(
-    engine: Engine, wechat: WeChatDelivery, tz: ZoneInfo, at: dt.datetime
+    engine: Engine, wechat: WeChatDelivery, at: dt.datetime
 ) -> list[RoutePlan]:
     """The route each message due at `at` would take; sends and changes nothing."""
     outbox = Outbox(engine)
-    router = _Router(outbox, wechat, tz)
+    router = _Router(outbox, wechat)
     plans = []
     for row in outbox.due(at):
         facts = outbox.facts(row["customer_id"])
@@ -293,14 +293,20 @@ class _Router:
     """Chooses a message's route and carries it out, falling to the next route
     when WeChat (or the shared window) says no."""
 
-    def __init__(self, outbox: Outbox, wechat: WeChatDelivery, tz: ZoneInfo) -> None:
+    def __init__(self, outbox: Outbox, wechat: WeChatDelivery) -> None:
         self._outbox = outbox
         self._wechat = wechat
         self._templates = wechat.template_ids()
         self._subscriptions = wechat.subscription_ids()
-        self._tz = tz
 
     def choose(self, row: dict, facts: Facts, now: dt.datetime) -> Route:
+        return self._pick(row, facts, now)[0]
+
+    def _pick(
+        self, row: dict, facts: Facts, now: dt.datetime
+    ) -> tuple[Route, dict | None]:
+        """The route, and for a template or subscribe notice its filled keywords
+        (a message whose values do not fit goes to the clerk)."""
         route = choose(
             row["trigger"],
             row["is_marketing"],
@@ -310,14 +316,17 @@ class _Router:
             self._subscriptions,
             self._wechat.keep_for_replies,
         )
-        if route.kind in (TEMPLATE, SUBSCRIBE) and self._data(row, route) is None:
-            return to_associate(facts, "template_field")
-        return route
+        if route.kind not in (TEMPLATE, SUBSCRIBE):
+            return route, None
+        data = self._data(row, route)
+        if data is None:
+            return to_associate(facts, "template_field"), None
+        return route, data
 
     def send(self, row: dict, outlet, token: str, now: dt.datetime):
         outbox = self._outbox
         facts = outbox.facts(row["customer_id"])
-        route = self.choose(row, facts, now)
+        route, data = self._pick(row, facts, now)
         for _ in range(len(ROUTES)):
             if route.kind in (ASSOCIATE, NONE):
                 outbox.settle(row["id"], token, route)
@@ -326,27 +335,27 @@ class _Router:
                 facts.openid, now, self._wechat.keep_for_replies
             ):
                 facts = replace(facts, window=None)
-                route = self.choose(row, facts, now)
+                route, data = self._pick(row, facts, now)
                 continue
             if route.kind == SUBSCRIBE and not outbox.consume_subscription(
                 facts.openid, route.template_id, now
             ):
                 facts = replace(facts, subscribed=frozenset())
-                route = self.choose(row, facts, now)
+                route, data = self._pick(row, facts, now)
                 continue
             try:
-                written = outlet.deliver(self._outgoing(row, facts, route))
+                written = outlet.deliver(self._outgoing(row, facts, route, data))
             except Refused as refusal:
                 if refusal.reason in ("window_closed", "window_used"):
                     outbox.window_exhausted(facts.openid)
                     facts = replace(facts, window=None)
-                    route = self.choose(row, facts, now)
+                    route, data = self._pick(row, facts, now)
                 elif refusal.reason in (
                     "not_following",
                     "template_refused",
                     "not_subscribed",
                 ):
-                    route = to_associate(facts, refusal.reason)
+                    route, data = to_associate(facts, refusal.reason), None
                 else:
                     raise
                 continue
@@ -354,8 +363,9 @@ class _Router:
             return route, written
         raise RuntimeError(f"no route settled for {row['idempotency_key']}")
 
-    def _outgoing(self, row: dict, facts: Facts, route: Route) -> Outgoing:
-        data = self._data(row, route) if route.kind in (TEMPLATE, SUBSCRIBE) else None
+    def _outgoing(
+        self, row: dict, facts: Facts, route: Route, data: dict | None
+    ) -> Outgoing:
         return Outgoing(
             row["idempotency_key"],
             row["customer_id"],

@@ -243,12 +243,12 @@ def test_the_dry_run_shows_routes_and_changes_nothing(db, fake, knowledge):
     add(engine, "thank_you")
     add(engine, "birthday", is_marketing=True, fields={"name": "王女士"})
     later = utcnow() + dt.timedelta(hours=47)
-    now = plan_routes(engine, knowledge.wechat, ZoneInfo("UTC"), utcnow())
+    now = plan_routes(engine, knowledge.wechat, utcnow())
     assert [(p.route, p.reason, p.window_open) for p in now] == [
         ("customer_service", "window_open", True),
         ("customer_service", "window_open", True),
     ]
-    after = plan_routes(engine, knowledge.wechat, ZoneInfo("UTC"), later)
+    after = plan_routes(engine, knowledge.wechat, later)
     assert [(p.trigger, p.route, p.reason) for p in after] == [
         ("thank_you", "template", "service_notice"),
         ("birthday", "associate", "marketing"),
