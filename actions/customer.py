@@ -24,9 +24,9 @@ from actions.names import (
     HUMAN_HANDOFF,
     VERIFY_CODE,
 )
-from bot.customers.present import yuan
 from bot.identity.codes import Check
 from bot.identity.senders import openid_of
+from bot.locale.zh.money import money
 from bot.services.customers import Actor
 
 VERDICTS = {
@@ -53,19 +53,21 @@ class ActionAskMembership(CustomerInContextAction):
         actor: Actor,
         tracker: Tracker,
     ) -> None:
-        view = await self.call(self.services().customers.membership, customer_id, actor)
+        services = self.services()
+        currency = services.knowledge.currency
+        view = await self.call(services.customers.membership, customer_id, actor)
         card = view.card
         if view.next_level is None:
             upgrade = "已是最高等级"
         else:
             level, gap = view.next_level
-            upgrade = f"再消费{yuan(gap)}可升级为{level}"
+            upgrade = f"再消费{money(gap, currency)}可升级为{level}"
         dispatcher.utter_message(
             response="say_membership",
             name=card.masked_name,
             level=card.level,
             member_no=card.member_no,
-            spend=yuan(card.lifetime_spend_fen),
+            spend=money(card.lifetime_spend_fen, currency),
             upgrade=upgrade,
             store=card.home_store,
         )
@@ -121,7 +123,7 @@ class _Highlights(ServiceAction):
             dispatcher.utter_message(response=f"say_no_highlights_{self.kind}")
             return []
         lines = [
-            f"{n}. {item.name}（{yuan(item.price_fen)}）"
+            f"{n}. {item.name}（{money(item.price_fen, services.knowledge.currency)}）"
             for n, item in enumerate(view.items, start=1)
         ]
         dispatcher.utter_message(

@@ -61,7 +61,8 @@ class ActionLookupCustomer(ServiceAction):
                 shown=mask_phone(value) if kind == "phone" else value,
             )
             return [SlotSet(CUSTOMER_SLOT, None)]
-        dispatcher.utter_message(response="say_customer_card", **card_fields(card))
+        fields = card_fields(card, self.services().knowledge.currency)
+        dispatcher.utter_message(response="say_customer_card", **fields)
         events = [SlotSet(CUSTOMER_SLOT, str(card.customer_id))]
         waiting = offered(tracker, PENDING_SLOT)
         if waiting:

@@ -39,14 +39,17 @@ class ActionCustomerSegment(CustomerInContextAction):
         tracker: Tracker,
     ) -> None:
         customers = self.services().customers
+        knowledge = self.services().knowledge
         view = await self.call(customers.insight, customer_id, actor, "segment")
         if view.snapshot:
-            rules = self.services().knowledge.segments
-            fields = segment_fields(view.masked_name, view.snapshot, rules)
+            fields = segment_fields(
+                view.masked_name, view.snapshot, knowledge.segments, knowledge.currency
+            )
             dispatcher.utter_message(response="say_customer_insight", **fields)
             return
         card = await self.call(customers.card, customer_id, actor)
-        dispatcher.utter_message(response="say_customer_segment", **card_fields(card))
+        fields = card_fields(card, knowledge.currency)
+        dispatcher.utter_message(response="say_customer_segment", **fields)
 
 
 class ActionCustomerPreferences(CustomerInContextAction):
@@ -63,7 +66,11 @@ class ActionCustomerPreferences(CustomerInContextAction):
         customers = self.services().customers
         view = await self.call(customers.insight, customer_id, actor, "preferences")
         fields = preference_fields(
-            view.masked_name, view.snapshot, view.noted, view.price_band_fen
+            view.masked_name,
+            view.snapshot,
+            view.noted,
+            view.price_band_fen,
+            self.services().knowledge.currency,
         )
         dispatcher.utter_message(response="say_customer_preferences", **fields)
 
@@ -108,7 +115,9 @@ class ActionCustomerHistory(CustomerInContextAction):
     ) -> None:
         view = await self.call(self.services().customers.history, customer_id, actor)
         response = "say_customer_history" if view.orders else "say_no_history"
-        fields = history_fields(view, config.business_timezone())
+        fields = history_fields(
+            view, config.business_timezone(), self.services().knowledge.currency
+        )
         dispatcher.utter_message(response=response, **fields)
 
 

@@ -74,7 +74,12 @@ class _Recommend(CustomerInContextAction):
             name=view.masked_name,
             kind=KIND_LABELS[self.kind],
             lines="\n".join(
-                addressed(suggestion_lines(view.suggestions), from_customer(tracker))
+                addressed(
+                    suggestion_lines(
+                        view.suggestions, self.services().knowledge.currency
+                    ),
+                    from_customer(tracker),
+                )
             ),
         )
 

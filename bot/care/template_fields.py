@@ -15,7 +15,9 @@ TIME = re.compile(
     r"^(\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?"
     r"|\d{4}年\d{1,2}月\d{1,2}日( \d{1,2}:\d{2})?|\d{1,2}:\d{2})$"
 )
-AMOUNT = re.compile(r"^[¥￥$]?\d{1,10}(\.\d{1,2})?元?$")
+# One currency symbol, up to ten digits, optional decimals, optionally 元 (WeChat's
+# rule for an amount keyword).
+AMOUNT = re.compile(r"^(?:[¥￥$£€]|HK\$|MOP\$|NT\$)?\d{1,10}(\.\d{1,2})?元?$")
 NUMBER = re.compile(r"^\d{1,32}(\.\d+)?$")
 
 # Free-text kinds and their length limits; the other kinds have a fixed shape.

@@ -106,7 +106,9 @@ def _drop_all(engine) -> None:
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["customers", "products", "transactions"]))
+@click.argument(
+    "kind", type=click.Choice(["customers", "products", "transactions", "returns"])
+)
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--report",
@@ -130,23 +132,38 @@ def import_cmd(kind: str, path: Path, report_path: Path | None, strict: bool) ->
             config.business_timezone(),
             progress=sys.stderr.isatty(),
             strict=strict,
-            non_merchandise=services.knowledge.imports.non_merchandise,
+            rules=services.knowledge.imports,
         )
     except ImportFileError as error:
         raise click.ClickException(str(error)) from error
-    _print_report(report, path, report_path, write_report)
+    _print_report(report, path, report_path, write_report, services.knowledge.currency)
     if report.rolled_back:
         raise click.ClickException(
             "rows were rejected; nothing was imported (--strict)"
         )
 
 
-def _print_report(report, path: Path, report_path: Path | None, write_report) -> None:
+def _print_report(
+    report, path: Path, report_path: Path | None, write_report, currency
+) -> None:
+    from bot.locale.zh.money import money
+
     click.echo(
         f"{report.kind}: {report.rows} rows read, {report.inserted} imported, "
         f"{report.skipped_existing} already present, {len(report.rejections)} rejected"
         + (f", {len(report.warnings)} with warnings" if report.warnings else "")
     )
+    if report.returns:
+        click.echo(
+            f"{report.returns} return lines stored, "
+            f"{money(report.returned_fen, currency)} netted against the sales "
+            "they undo"
+        )
+    if report.rejections or report.warnings:
+        reasons = report.count_by_code() + report.count_by_code("warnings")
+        click.echo(
+            "by reason: " + ", ".join(f"{k} {n}" for k, n in reasons.most_common())
+        )
     if report.set_aside:
         rules = ", ".join(f"{k} {n}" for k, n in report.set_aside.most_common(8))
         click.echo(
@@ -464,7 +481,9 @@ def recommend(number: str, kind: str, product: str | None, as_json: bool) -> Non
         )
         return
     click.echo(f"{view.masked_name} ({kind}):")
-    click.echo("\n".join(suggestion_lines(view.suggestions)) or "  (nothing fits)")
+    currency = bootstrap.services().knowledge.currency
+    lines = suggestion_lines(view.suggestions, currency)
+    click.echo("\n".join(lines) or "  (nothing fits)")
 
 
 @cli.command("recommend-report")
@@ -691,7 +710,8 @@ def validate_data() -> None:
 def lookup(number: str, as_of) -> None:
     """Print the customer card for a phone or member number (audited as 'cli')."""
     card = _card_of(number, as_of.date() if as_of else None)
-    for key, value in card_fields(card).items():
+    currency = bootstrap.services().knowledge.currency
+    for key, value in card_fields(card, currency).items():
         click.echo(f"{key}: {value}")
 
 

@@ -5,14 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.customers.card import CustomerCard
+from bot.knowledge.schema import Currency
+from bot.locale.zh.money import money
 from bot.timeutil import local_date
-
-
-def yuan(fen: int) -> str:
-    """12345600 -> '¥123,456'; fen are shown only when there are any."""
-    if fen % 100:
-        return f"¥{fen / 100:,.2f}"
-    return f"¥{fen // 100:,}"
 
 
 def day(value: dt.date | None) -> str:
@@ -31,7 +26,7 @@ CONSENT_LABELS = {
 }
 
 
-def card_fields(card: CustomerCard) -> dict[str, str]:
+def card_fields(card: CustomerCard, currency: Currency) -> dict[str, str]:
     """Slots of the `say_customer_card` response."""
     if card.last_purchase is None:
         last = "尚未购买"
@@ -46,7 +41,7 @@ def card_fields(card: CustomerCard) -> dict[str, str]:
         "phone": card.masked_phone,
         "level": card.level,
         "store": card.home_store or "未指定",
-        "spend": yuan(card.lifetime_spend_fen),
+        "spend": money(card.lifetime_spend_fen, currency),
         "orders": str(card.order_count),
         "last_purchase": last,
         "top_categories": listing(card.top_categories),
@@ -62,14 +57,29 @@ def shorten(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def history_fields(view, tz) -> dict[str, str]:
+def _order_amount(order, currency: Currency) -> str:
+    if order.fully_returned:
+        return f"{money(order.total_fen, currency)}（已全部退货）"
+    if order.returned_fen:
+        back = money(order.returned_fen, currency)
+        return f"{money(order.net_fen, currency)}（已退{back}）"
+    return money(order.total_fen, currency)
+
+
+def _line(line) -> str:
+    text = f"{line.name}×{line.quantity}" if line.quantity > 1 else line.name
+    if line.returned >= line.quantity:
+        return f"{text}（已退）"
+    if line.returned:
+        return f"{text}（退{line.returned}件）"
+    return text
+
+
+def history_fields(view, tz, currency: Currency) -> dict[str, str]:
     """Slots of `say_customer_history` (view: a HistoryView)."""
     lines = [
-        f"{local_date(o.ordered_at, tz)} {o.store or '线上'} {yuan(o.total_fen)}："
-        + listing(
-            f"{line.name}×{line.quantity}" if line.quantity > 1 else line.name
-            for line in o.lines
-        )
+        f"{local_date(o.ordered_at, tz)} {o.store or '线上'} "
+        f"{_order_amount(o, currency)}：" + listing(_line(line) for line in o.lines)
         for o in view.orders
     ]
     return {

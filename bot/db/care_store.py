@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.care.routes import ASSOCIATE, Facts, Route
 from bot.db import tables as t
+from bot.db.net import LINE_KEPT
 from bot.db.wechat_store import WindowStore
 from bot.timeutil import local_date, local_to_utc
 
@@ -122,6 +123,7 @@ class CareStore:
                 o.c.customer_id <= customers[1],
                 o.c.ordered_at >= start,
                 o.c.ordered_at < end,
+                LINE_KEPT,
             )
         )
         if consumable_only:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import desc, func, insert, select, true
 from sqlalchemy.engine import Connection
 
+from bot.db.net import LINE_KEPT, LINE_NET, ORDER_KEPT, ORDER_NET
 from bot.db.tables import (
     audit_log,
     customers,
@@ -18,10 +19,6 @@ from bot.db.tables import (
     products,
     staff,
     stores,
-)
-
-LINE_AMOUNT = (
-    order_lines.c.quantity * order_lines.c.unit_price_fen - order_lines.c.discount_fen
 )
 
 
@@ -55,6 +52,7 @@ class Share:
 class OrderLineView:
     name: str
     quantity: int
+    returned: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,12 @@ class OrderView:
     store: str | None
     total_fen: int
     lines: tuple[OrderLineView, ...]
+    returned_fen: int = 0
+    fully_returned: bool = False
+
+    @property
+    def net_fen(self) -> int:
+        return self.total_fen - self.returned_fen
 
 
 @dataclass(frozen=True)
@@ -112,12 +116,13 @@ class CustomerRepository:
     def totals(
         self, customer_id: int, before: dt.datetime | None = None
     ) -> PurchaseTotals:
-        """Her orders (those before `before` only, for a look back in time)."""
+        """Her purchases net of returns (those before `before` only, for a look
+        back in time); a fully returned order is not one."""
         query = select(
             func.count(orders.c.id),
-            func.coalesce(func.sum(orders.c.total_fen), 0),
+            func.coalesce(func.sum(ORDER_NET), 0),
             func.max(orders.c.ordered_at),
-        ).where(orders.c.customer_id == customer_id)
+        ).where(orders.c.customer_id == customer_id, ORDER_KEPT)
         if before is not None:
             query = query.where(orders.c.ordered_at < before)
         row = self._c.execute(query).one()
@@ -132,7 +137,7 @@ class CustomerRepository:
     ) -> list[Share]:
         """Spend per product category or brand, largest first (ties by name)."""
         column = products.c[column_name]
-        amount = func.sum(LINE_AMOUNT).label("amount")
+        amount = func.sum(LINE_NET).label("amount")
         rows = self._c.execute(
             select(column, amount)
             .select_from(
@@ -142,6 +147,7 @@ class CustomerRepository:
             )
             .where(
                 orders.c.customer_id == customer_id,
+                LINE_KEPT,
                 orders.c.ordered_at < before if before is not None else true(),
             )
             .group_by(column)
@@ -155,7 +161,7 @@ class CustomerRepository:
             self._c.execute(
                 select(order_lines.c.unit_price_fen)
                 .join(orders, order_lines.c.order_id == orders.c.id)
-                .where(orders.c.customer_id == customer_id)
+                .where(orders.c.customer_id == customer_id, LINE_KEPT)
             ).scalars()
         )
 
@@ -167,6 +173,8 @@ class CustomerRepository:
                 orders.c.ordered_at,
                 stores.c.name,
                 orders.c.total_fen,
+                orders.c.returned_fen,
+                orders.c.fully_returned,
             )
             .select_from(orders.outerjoin(stores, orders.c.store_id == stores.c.id))
             .where(orders.c.customer_id == customer_id)
@@ -176,7 +184,13 @@ class CustomerRepository:
         lines = self._lines_of([head.id for head in heads])
         return [
             OrderView(
-                h.order_no, h.ordered_at, h.name, int(h.total_fen), lines.get(h.id, ())
+                h.order_no,
+                h.ordered_at,
+                h.name,
+                int(h.total_fen),
+                lines.get(h.id, ()),
+                int(h.returned_fen),
+                bool(h.fully_returned),
             )
             for h in heads
         ]
@@ -185,14 +199,21 @@ class CustomerRepository:
         if not order_ids:
             return {}
         rows = self._c.execute(
-            select(order_lines.c.order_id, products.c.name, order_lines.c.quantity)
+            select(
+                order_lines.c.order_id,
+                products.c.name,
+                order_lines.c.quantity,
+                order_lines.c.returned_quantity,
+            )
             .join(products, order_lines.c.product_id == products.c.id)
             .where(order_lines.c.order_id.in_(order_ids))
             .order_by(order_lines.c.order_id, order_lines.c.line_no)
         ).all()
         grouped: dict[int, list[OrderLineView]] = {}
-        for order_id, name, quantity in rows:
-            grouped.setdefault(order_id, []).append(OrderLineView(name, quantity))
+        for order_id, name, quantity, returned in rows:
+            grouped.setdefault(order_id, []).append(
+                OrderLineView(name, quantity, returned)
+            )
         return {key: tuple(value) for key, value in grouped.items()}
 
     def preferences(self, customer_id: int) -> list[PreferenceRow]:
@@ -247,8 +268,10 @@ class CustomerRepository:
             select(
                 func.max(orders.c.ordered_at),
                 func.count(orders.c.id),
-                func.sum(orders.c.total_fen),
-            ).group_by(orders.c.customer_id)
+                func.sum(ORDER_NET),
+            )
+            .where(ORDER_KEPT)
+            .group_by(orders.c.customer_id)
         )
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 

@@ -71,7 +71,8 @@ class SegmentStore:
     def purchase_lines(
         self, end_utc: dt.datetime, offset_days: float, progress: Callable[[int], None]
     ) -> PurchaseLines:
-        """Every order line before `end_utc` with its order's customer and local day.
+        """Every order line before `end_utc` with its order's customer and local day,
+        net of returns (a line returned in full is left out, so is an order).
 
         Read through the driver's own cursor (a server-side one on PostgreSQL):
         building SQLAlchemy rows for 20 million lines costs more than the query.
@@ -83,9 +84,11 @@ class SegmentStore:
         sql = (
             "SELECT l.order_id, o.customer_id,"
             f" {self._calendar_day('o.ordered_at', offset_days)},"
-            " l.product_id, l.quantity * l.unit_price_fen, l.discount_fen, l.quantity"
+            " l.product_id, l.quantity * l.unit_price_fen - l.returned_fen,"
+            " l.discount_fen, l.quantity - l.returned_quantity"
             " FROM order_lines l JOIN orders o ON l.order_id = o.id"
             f" WHERE o.ordered_at < '{cutoff}'"
+            " AND l.returned_quantity < l.quantity"
         )
         dbapi = self._c.connection.dbapi_connection
         if self._pg:

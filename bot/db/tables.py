@@ -1,9 +1,10 @@
 """The relational schema, as SQLAlchemy Core tables.
 
-Conventions: money is stored in integer fen (1/100 yuan) so sums are exact on every
-backend; timestamps are naive UTC; phone numbers are stored normalised to the
-11-digit mainland mobile form. The Alembic migrations in `migrations/` create exactly
-this schema (an integration test compares them).
+Conventions: money is stored in integer hundredths of the deployment's currency
+unit (fen, pence, cents; the `_fen` columns) so sums are exact on every backend;
+timestamps are naive UTC; phone numbers are stored normalised to the 11-digit
+mainland mobile form. The Alembic migrations in `migrations/` create exactly this
+schema (an integration test compares them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 
@@ -110,6 +112,15 @@ orders = Table(
     Column("ordered_at", DateTime, nullable=False),
     Column("total_fen", BigInteger, nullable=False),
     Column("channel", String(16), nullable=False, default="store"),
+    # Net of returns: what came back (refunds), and whether nothing was kept.
+    Column("returned_fen", BigInteger, nullable=False, default=0, server_default="0"),
+    Column(
+        "fully_returned",
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=false(),
+    ),
     Index("ix_orders_customer_ordered", "customer_id", "ordered_at"),
 )
 
@@ -128,7 +139,33 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price_fen", Integer, nullable=False),
     Column("discount_fen", Integer, nullable=False, default=0),
+    Column("returned_quantity", Integer, nullable=False, default=0, server_default="0"),
+    Column("returned_fen", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line"),
+)
+
+# A return or cancellation line as the export gave it, with the sale it was netted
+# against (`order_id`; none when the sale is not in the data).
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("return_no", String(32), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("store_id", Integer, ForeignKey("stores.id")),
+    Column("returned_at", DateTime, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("matched_quantity", Integer, nullable=False),
+    Column(
+        "order_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("orders.id"),
+    ),
+    UniqueConstraint("return_no", "line_no", name="uq_returns_return_line"),
+    Index("ix_returns_customer", "customer_id", "returned_at"),
 )
 
 preferences = Table(

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
@@ -25,19 +26,23 @@ from tqdm import tqdm
 from bot.db import tables as t
 from bot.db.bulk import insert_rows, next_id, product_row
 from bot.importer.rows import (
+    LineRecord,
     RowError,
     clean,
     parse_customer,
     parse_line,
 )
 from bot.knowledge.loader import KnowledgeError, parse_catalog_row
-from bot.knowledge.schema import NonMerchandise
+from bot.knowledge.schema import ImportRules, NonMerchandise
 from bot.timeutil import local_to_utc, utcnow
 
-KINDS = ("customers", "products", "transactions")
+KINDS = ("customers", "products", "transactions", "returns")
 # Header fields a line of an invoice may repeat differently (a warning, not a reject).
 HEADER_FIELDS = (("时间", "ordered_at"), ("门店", "store_id"), ("渠道", "channel"))
 IN_CHUNK = 500
+# Transaction lines are parsed, resolved and written this many at a time, so a file
+# of any length is imported in bounded memory.
+LINE_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,15 @@ class Rejection:
     field: str
     code: str
     message: str
-    row: dict[str, str]
 
 
 @dataclass
 class ImportReport:
+    """What became of every row. Rejected and warned rows are kept by line number;
+    `write_report` reads their text back from `source`."""
+
     kind: str
+    source: Path | None = None
     rows: int = 0
     inserted: int = 0
     skipped_existing: int = 0
@@ -59,16 +67,17 @@ class ImportReport:
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Rejection] = field(default_factory=list)  # imported, but noted
     set_aside: Counter = field(default_factory=Counter)  # non-merchandise, by rule
+    returns: int = 0  # return lines stored
+    returned_fen: int = 0  # netted against the sales they undo
 
-    def reject(self, line: int, error: RowError, row: dict[str, str]) -> None:
-        self.rejections.append(
-            Rejection(line, error.field, error.code, error.message, row)
-        )
+    def reject(self, line: int, error: RowError) -> None:
+        self.rejections.append(Rejection(line, error.field, error.code, error.message))
 
-    def warn(self, line: int, error: RowError, row: dict[str, str]) -> None:
-        self.warnings.append(
-            Rejection(line, error.field, error.code, error.message, row)
-        )
+    def warn(self, line: int, error: RowError) -> None:
+        self.warnings.append(Rejection(line, error.field, error.code, error.message))
+
+    def count_by_code(self, which: str = "rejections") -> Counter:
+        return Counter(r.code for r in getattr(self, which))
 
 
 class ImportFileError(ValueError):
@@ -82,24 +91,27 @@ def import_file(
     tz: ZoneInfo,
     progress: bool = False,
     strict: bool = False,
-    non_merchandise: NonMerchandise | None = None,
+    rules: ImportRules | None = None,
 ) -> ImportReport:
-    """Import one file; with `strict`, any rejected row rolls the whole file back.
-    Products and lines that `non_merchandise` names (postage, fees, vouchers) are
-    set aside and counted, neither imported nor rejected."""
+    """Import one file, streaming it; with `strict`, any rejected row rolls the whole
+    file back. Products and lines that the non-merchandise rules name (postage,
+    fees, vouchers) are set aside and counted, neither imported nor rejected;
+    return lines are netted against the sales they undo."""
     if kind not in KINDS:
         raise ImportFileError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    rows = list(_read(path))
-    report = ImportReport(kind=kind, rows=len(rows))
+    rules = rules or ImportRules(non_merchandise=NonMerchandise())
+    report = ImportReport(kind=kind, source=path)
+    rows = _counting(_read(path), report)
+    bar = tqdm(total=_count_lines(path), unit="rows", disable=not progress)
     handler = {
         "customers": _customers,
         "products": _products,
         "transactions": _transactions,
+        "returns": _transactions,
     }[kind]
     try:
-        with engine.connect() as conn, conn.begin() as transaction:
-            rules = non_merchandise or NonMerchandise()
-            handler(conn, rows, report, tz, _progress(progress, len(rows)), rules)
+        with bar, engine.connect() as conn, conn.begin() as transaction:
+            handler(conn, _ticking(rows, bar), report, tz, rules)
             if strict and report.rejections:
                 transaction.rollback()
                 report.rolled_back = True
@@ -111,8 +123,26 @@ def import_file(
     return report
 
 
-def _progress(enabled: bool, total: int) -> Callable[[Iterator], Iterator]:
-    return lambda items: tqdm(items, total=total, unit="rows", disable=not enabled)
+def _counting(rows: Iterator, report: ImportReport) -> Iterator:
+    for item in rows:
+        report.rows += 1
+        yield item
+
+
+def _ticking(rows: Iterator, bar) -> Iterator:
+    for item in rows:
+        bar.update()
+        yield item
+
+
+def _count_lines(path: Path) -> int | None:
+    """Physical lines less the header: the progress bar's total (a quoted field
+    may span lines, so it is an estimate)."""
+    try:
+        with path.open("rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError:
+        return None
 
 
 def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -132,30 +162,30 @@ def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 def write_report(report: ImportReport, path: Path, which: str = "rejections") -> None:
     """The rejected rows (or, `which="warnings"`, the rows imported with a
-    warning) with line numbers and reasons, as CSV for Excel."""
-    found = getattr(report, which)
-    columns = sorted({key for r in found for key in r.row})
+    warning) with line numbers and reasons and the row as the file had it, as CSV
+    for Excel. The rows are read back from the source file, one pass."""
+    found = sorted(getattr(report, which), key=lambda r: r.line)
+    wanted = {r.line for r in found}
+    rows: dict[int, dict[str, str]] = {}
+    if report.source is not None and wanted:
+        for line_no, raw in _read(report.source):
+            if line_no in wanted:
+                rows[line_no] = clean(raw)
+    columns = sorted({key for row in rows.values() for key in row})
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "field", "code", "reason", *columns])
         for r in found:
+            row = rows.get(r.line, {})
             writer.writerow(
-                [
-                    r.line,
-                    r.field,
-                    r.code,
-                    r.message,
-                    *(r.row.get(c, "") for c in columns),
-                ]
+                [r.line, r.field, r.code, r.message, *(row.get(c, "") for c in columns)]
             )
 
 
-def _customers(
-    conn: Connection, rows, report: ImportReport, tz, progress, rules
-) -> None:
+def _customers(conn: Connection, rows, report: ImportReport, tz, rules) -> None:
     stores = _map(conn, t.stores.c.code, t.stores.c.id)
     records, seen_member, seen_phone = [], set(), set()
-    for line_no, raw in progress(rows):
+    for line_no, raw in rows:
         row = clean(raw)
         try:
             record = parse_customer(row)
@@ -170,26 +200,26 @@ def _customers(
             if record.phone and record.phone in seen_phone:
                 raise RowError("phone", "duplicate", "文件内手机号重复")
         except RowError as error:
-            report.reject(line_no, error, row)
+            report.reject(line_no, error)
             continue
         seen_member.add(record.member_no)
         if record.phone:
             seen_phone.add(record.phone)
-        records.append((line_no, row, record))
+        records.append((line_no, record))
     existing = _existing(
-        conn, t.customers.c.member_no, [r.member_no for _, _, r in records]
+        conn, t.customers.c.member_no, [r.member_no for _, r in records]
     )
     taken_phones = _existing(
-        conn, t.customers.c.phone, [r.phone for _, _, r in records if r.phone]
+        conn, t.customers.c.phone, [r.phone for _, r in records if r.phone]
     )
     new_rows, next_key, now = [], next_id(conn, t.customers), utcnow()
-    for line_no, row, record in records:
+    for line_no, record in records:
         if record.member_no in existing:
             report.skipped_existing += 1
             continue
         if record.phone in taken_phones:
             report.reject(
-                line_no, RowError("phone", "phone_taken", "手机号已属于另一位会员"), row
+                line_no, RowError("phone", "phone_taken", "手机号已属于另一位会员")
             )
             continue
         new_rows.append(_customer_row(next_key + len(new_rows), record, stores, now))
@@ -216,13 +246,11 @@ def _customer_row(
     }
 
 
-def _products(
-    conn: Connection, rows, report: ImportReport, tz, progress, rules
-) -> None:
+def _products(conn: Connection, rows, report: ImportReport, tz, rules) -> None:
     records, seen = [], set()
-    for line_no, raw in progress(rows):
+    for line_no, raw in rows:
         row = clean(raw)
-        aside = rules.reason(row.get("sku", ""), row.get("name", ""))
+        aside = rules.non_merchandise.reason(row.get("sku", ""), row.get("name", ""))
         if aside:
             report.set_aside[aside] += 1
             continue
@@ -234,13 +262,12 @@ def _products(
             product = parse_catalog_row(Path("products"), line_no, row)
         except KnowledgeError as error:
             reason = str(error).split(": ", 1)[-1]
-            report.reject(line_no, RowError("row", "invalid", reason), row)
+            report.reject(line_no, RowError("row", "invalid", reason))
             continue
         if product.sku in seen:
             report.reject(
                 line_no,
                 RowError("sku", "duplicate", f"文件内SKU重复 {product.sku}"),
-                row,
             )
             continue
         seen.add(product.sku)
@@ -256,37 +283,73 @@ def _products(
 
 
 def _transactions(
-    conn: Connection, rows, report: ImportReport, tz: ZoneInfo, progress, rules
+    conn: Connection, rows, report: ImportReport, tz: ZoneInfo, rules
 ) -> None:
-    parsed, seen = [], {}
-    for line_no, raw in progress(rows):
+    """Sale lines are resolved and written LINE_CHUNK at a time; return lines are
+    kept (compact records) and netted once every sale of the file is in."""
+    cancelled = rules.returns.cancelled()
+    as_returns = report.kind == "returns"
+    invoices = _Invoices()
+    sales: list[tuple[int, LineRecord]] = []
+    returns: list[tuple[int, LineRecord]] = []
+    for line_no, raw in rows:
         row = clean(raw)
-        aside = rules.reason(row.get("sku", ""))
+        aside = rules.non_merchandise.reason(row.get("sku", ""))
         if aside:
             report.set_aside[aside] += 1
             continue
         try:
-            record = parse_line(row)
-            key = (record.order_no, record.line_no)
-            if key in seen:
-                raise RowError(
-                    "line_no",
-                    "duplicate_line",
-                    f"订单行重复 (与第{seen[key]}行相同的订单号和行号)",
-                )
+            record = invoices.numbered(line_no, parse_line(row, cancelled, as_returns))
         except RowError as error:
-            report.reject(line_no, error, row)
+            report.reject(line_no, error)
             continue
-        seen[key] = line_no
-        parsed.append((line_no, row, record))
-    refs = _References.load(conn, [r for _, _, r in parsed])
-    _write_orders(conn, refs.resolve(parsed, report, tz), report)
+        (returns if record.is_return else sales).append((line_no, record))
+        if len(sales) >= LINE_CHUNK:
+            _write_sales(conn, sales, invoices, report, tz)
+            sales = []
+    _write_sales(conn, sales, invoices, report, tz)
+    _apply_returns(conn, returns, invoices, report, tz)
+
+
+class _Invoices:
+    """What the loader remembers of the invoices seen so far in the file: each
+    one's line numbers (duplicates are rejected; unnumbered lines are numbered in
+    file order) and its header (its first line, resolved)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, dict[int, int]] = {}
+        self.headers: dict[str, tuple[_ResolvedLine, int]] = {}
+
+    def numbered(self, source_line: int, record: LineRecord) -> LineRecord:
+        order_no = sys.intern(record.order_no)
+        taken = self.lines.setdefault(order_no, {})
+        number = record.line_no
+        if number is None:
+            number = len(taken) + 1
+            while number in taken:
+                number += 1
+            record = replace(record, line_no=number)
+        elif number in taken:
+            raise RowError(
+                "line_no",
+                "duplicate_line",
+                f"订单行重复 (与第{taken[number]}行相同的订单号和行号)",
+            )
+        taken[number] = source_line
+        return record
+
+
+def _write_sales(
+    conn: Connection, parsed, invoices: _Invoices, report: ImportReport, tz
+) -> None:
+    if parsed:
+        refs = _References.load(conn, [r for _, r in parsed])
+        _write_orders(conn, refs.resolve(parsed, report, tz, invoices), report)
 
 
 @dataclass
 class _ResolvedLine:
     line_no: int
-    row: dict[str, str]
     order_no: str
     line: int
     customer_id: int
@@ -297,6 +360,11 @@ class _ResolvedLine:
     quantity: int
     unit_price_fen: int
     discount_fen: int
+    original_order_no: str | None = None
+
+    @property
+    def amount_fen(self) -> int:
+        return self.quantity * self.unit_price_fen - self.discount_fen
 
 
 @dataclass
@@ -328,17 +396,19 @@ class _References:
         )
 
     def resolve(
-        self, parsed, report: ImportReport, tz: ZoneInfo
+        self, parsed, report: ImportReport, tz: ZoneInfo, invoices: _Invoices
     ) -> list[_ResolvedLine]:
         """Lines with their customer, product and store ids. An invoice's first line
         is its header: a later line of another customer contradicts it and is
         rejected; one whose time, store or channel differs (real tills stamp each
         line) is imported under the first line's header, with a warning."""
-        resolved, headers = [], {}
-        for line_no, row, r in parsed:
+        resolved = []
+        for line_no, r in parsed:
             try:
-                line = self._one(line_no, row, r, tz)
-                first, first_no = headers.setdefault(r.order_no, (line, line_no))
+                line = self._one(line_no, r, tz)
+                first, first_no = invoices.headers.setdefault(
+                    r.order_no, (line, line_no)
+                )
                 if first.customer_id != line.customer_id:
                     raise RowError(
                         "order_no",
@@ -346,7 +416,7 @@ class _References:
                         f"同一订单号下是另一位顾客 (与第{first_no}行不同)",
                     )
             except RowError as error:
-                report.reject(line_no, error, row)
+                report.reject(line_no, error)
                 continue
             differs = [
                 label
@@ -362,12 +432,13 @@ class _References:
                         f"{'/'.join(differs)}与第{first_no}行不同, "
                         f"按第{first_no}行记入订单",
                     ),
-                    row,
                 )
+                line.ordered_at, line.store_id = first.ordered_at, first.store_id
+                line.channel = first.channel
             resolved.append(line)
         return resolved
 
-    def _one(self, line_no: int, row, r, tz: ZoneInfo) -> _ResolvedLine:
+    def _one(self, line_no: int, r: LineRecord, tz: ZoneInfo) -> _ResolvedLine:
         if r.sku not in self.skus:
             raise RowError("sku", "unknown_sku", f"未知SKU {r.sku}")
         if r.store and r.store not in self.stores:
@@ -381,7 +452,6 @@ class _References:
             )
         return _ResolvedLine(
             line_no,
-            row,
             r.order_no,
             r.line_no,
             customer_id,
@@ -392,6 +462,7 @@ class _References:
             r.quantity,
             r.unit_price_fen,
             r.discount_fen,
+            r.original_order_no,
         )
 
 
@@ -418,7 +489,6 @@ def _write_orders(
                 report.reject(
                     ln.line_no,
                     RowError("line_no", "conflict", "与已导入的同一订单行内容不同"),
-                    ln.row,
                 )
             continue
         if order_id is None:
@@ -435,13 +505,9 @@ def _write_orders(
                     "channel": ln.channel,
                 }
             order_id = order["id"]
-            order["total_fen"] += ln.quantity * ln.unit_price_fen - ln.discount_fen
+            order["total_fen"] += ln.amount_fen
         else:
-            added_to[order_id] = (
-                added_to.get(order_id, 0)
-                + ln.quantity * ln.unit_price_fen
-                - ln.discount_fen
-            )
+            added_to[order_id] = added_to.get(order_id, 0) + ln.amount_fen
         new_lines.append(
             {
                 "id": line_key + len(new_lines),
@@ -461,7 +527,186 @@ def _write_orders(
             .where(t.orders.c.id == order_id)
             .values(total_fen=t.orders.c.total_fen + amount)
         )
-    report.inserted = len(new_lines)
+    report.inserted += len(new_lines)
+
+
+@dataclass
+class _Sold:
+    """A sale line a return may be netted against: what of it is still kept."""
+
+    line_id: int
+    order_id: int
+    order_no: str
+    ordered_at: dt.datetime
+    quantity: int
+    net_fen: int
+
+
+def _apply_returns(
+    conn: Connection, parsed, invoices: _Invoices, report: ImportReport, tz
+) -> None:
+    """Store each return line and net it against the sale it undoes: the order the
+    export names (`original_order_no`, or the invoice the negative line sits in),
+    else her latest earlier purchase of the product, then older ones. A return
+    with no such sale in the data is kept, with a warning, and nets nothing."""
+    if not parsed:
+        return
+    refs = _References.load(conn, [r for _, r in parsed])
+    lines = refs.resolve(parsed, report, tz, invoices)
+    stored = _stored_returns(conn, {ln.order_no for ln in lines})
+    fresh = []
+    for ln in lines:
+        if (ln.order_no, ln.line) in stored:
+            report.skipped_existing += 1
+        else:
+            fresh.append(ln)
+    sold = _sold(
+        conn, {ln.customer_id for ln in fresh}, {ln.product_id for ln in fresh}
+    )
+    netted: dict[int, list[int]] = {}
+    rows, key = [], next_id(conn, t.returns)
+    for ln in sorted(fresh, key=lambda item: (item.ordered_at, item.line_no)):
+        order_id, left = _net_one(
+            ln, sold.get((ln.customer_id, ln.product_id), []), netted
+        )
+        if left:
+            report.warn(
+                ln.line_no,
+                RowError(
+                    "quantity",
+                    "return_unmatched",
+                    f"退货{left}件找不到此前可冲抵的购买 (可能购于数据开始之前), "
+                    "已记为退货, 不计入消费",
+                ),
+            )
+        rows.append(
+            {
+                "id": key + len(rows),
+                "return_no": ln.order_no,
+                "line_no": ln.line,
+                "customer_id": ln.customer_id,
+                "product_id": ln.product_id,
+                "store_id": ln.store_id,
+                "returned_at": ln.ordered_at,
+                "quantity": ln.quantity,
+                "amount_fen": ln.amount_fen,
+                "matched_quantity": ln.quantity - left,
+                "order_id": order_id,
+            }
+        )
+    insert_rows(conn, t.returns, rows)
+    _write_netting(conn, netted)
+    report.returns += len(rows)
+    report.returned_fen += sum(fen for _, fen in netted.values())
+
+
+def _net_one(
+    ln: _ResolvedLine, candidates: list[_Sold], netted: dict[int, list[int]]
+) -> tuple[int | None, int]:
+    """Net one return line; (the first order it was netted against, quantity left
+    unmatched). Refunds are taken at the return's own price, never more than what
+    is still kept of a sale line."""
+    original = ln.original_order_no or ln.order_no
+    earlier = [c for c in candidates if c.ordered_at <= ln.ordered_at and c.quantity]
+    earlier.sort(key=lambda c: (c.order_no != original, -c.ordered_at.timestamp()))
+    per_unit = ln.amount_fen / ln.quantity
+    need, first = ln.quantity, None
+    for sale in earlier:
+        take = min(need, sale.quantity)
+        if per_unit > 0:
+            fen = min(sale.net_fen, round(per_unit * take))
+        else:
+            fen = round(sale.net_fen * take / sale.quantity)
+        sale.quantity -= take
+        sale.net_fen -= fen
+        total = netted.setdefault(sale.line_id, [0, 0])
+        total[0] += take
+        total[1] += fen
+        first = first if first is not None else sale.order_id
+        need -= take
+        if not need:
+            break
+    return first, need
+
+
+def _sold(
+    conn: Connection, customers: set[int], products: set[int]
+) -> dict[tuple[int, int], list[_Sold]]:
+    """Her sale lines of the returned products, with what is still kept of each."""
+    ol, o = t.order_lines, t.orders
+    found: dict[tuple[int, int], list[_Sold]] = {}
+    for chunk in _chunks(sorted(customers)):
+        query = (
+            select(
+                o.c.customer_id,
+                ol.c.product_id,
+                ol.c.id,
+                o.c.id,
+                o.c.order_no,
+                o.c.ordered_at,
+                ol.c.quantity - ol.c.returned_quantity,
+                ol.c.quantity * ol.c.unit_price_fen
+                - ol.c.discount_fen
+                - ol.c.returned_fen,
+            )
+            .select_from(ol.join(o, ol.c.order_id == o.c.id))
+            .where(o.c.customer_id.in_(chunk))
+        )
+        for row in conn.execute(query):
+            if row[1] in products and row[6] > 0:
+                found.setdefault((row[0], row[1]), []).append(_Sold(*row[2:]))
+    return found
+
+
+def _write_netting(conn: Connection, netted: dict[int, list[int]]) -> None:
+    if not netted:
+        return
+    ol, o = t.order_lines, t.orders
+    conn.execute(
+        update(ol)
+        .where(ol.c.id == bindparam("line_id"))
+        .values(
+            returned_quantity=ol.c.returned_quantity + bindparam("back"),
+            returned_fen=ol.c.returned_fen + bindparam("fen"),
+        ),
+        [{"line_id": k, "back": q, "fen": f} for k, (q, f) in netted.items()],
+    )
+    orders = sorted(
+        {
+            order_id
+            for chunk in _chunks(sorted(netted))
+            for order_id in conn.execute(
+                select(ol.c.order_id).where(ol.c.id.in_(chunk))
+            ).scalars()
+        }
+    )
+    back = (
+        select(func.coalesce(func.sum(ol.c.returned_fen), 0))
+        .where(ol.c.order_id == o.c.id)
+        .scalar_subquery()
+    )
+    kept = exists().where(
+        ol.c.order_id == o.c.id, ol.c.returned_quantity < ol.c.quantity
+    )
+    for chunk in _chunks(orders):
+        conn.execute(
+            update(o)
+            .where(o.c.id.in_(chunk))
+            .values(returned_fen=back, fully_returned=~kept)
+        )
+
+
+def _stored_returns(conn: Connection, numbers: set[str]) -> set[tuple[str, int]]:
+    found = set()
+    for chunk in _chunks(sorted(numbers)):
+        found.update(
+            conn.execute(
+                select(t.returns.c.return_no, t.returns.c.line_no).where(
+                    t.returns.c.return_no.in_(chunk)
+                )
+            ).all()
+        )
+    return {(a, b) for a, b in found}
 
 
 def _existing_lines(

@@ -7,6 +7,7 @@ errors into lines of the rejection report.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ TRANSACTION_COLUMNS = (
     "unit_price",
     "discount",
     "channel",
+    "original_order_no",
 )
 _TRUE = {"1", "true", "yes", "y", "是", "同意"}
 _FALSE = {"0", "false", "no", "n", "否", "不同意", ""}
@@ -77,10 +79,15 @@ class CustomerRecord:
     wechat_openid: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineRecord:
+    """A sale line, or (`is_return`) a return or cancellation line: its quantity is
+    then what came back, as a positive count; `original_order_no` is the sale it
+    undoes when the export says so. `line_no` is None when the export numbers no
+    lines (the loader numbers them in file order)."""
+
     order_no: str
-    line_no: int
+    line_no: int | None
     ordered_at: dt.datetime
     member_no: str | None
     phone: str | None
@@ -90,6 +97,8 @@ class LineRecord:
     unit_price_fen: int
     discount_fen: int
     channel: str
+    is_return: bool = False
+    original_order_no: str | None = None
 
 
 def clean(row: dict[str, str | None]) -> dict[str, str]:
@@ -116,14 +125,25 @@ def parse_customer(row: dict[str, str]) -> CustomerRecord:
     )
 
 
-def parse_line(row: dict[str, str]) -> LineRecord:
+def parse_line(
+    row: dict[str, str], cancelled: re.Pattern | None = None, returns: bool = False
+) -> LineRecord:
+    """A negative quantity, an order number that `cancelled` matches (the export's
+    mark of a cancellation invoice) or a file of `returns` makes a return line."""
     member_no = _member_no(row["member_no"]) if row.get("member_no") else None
     phone = _phone(row["phone"]) if row.get("phone") else None
     if not member_no and not phone:
         raise RowError("member_no", "missing", "缺少会员号或手机号")
+    order_no = _required(row, "order_no")
     quantity = _int(row, "quantity")
-    if quantity <= 0:
-        raise RowError("quantity", "not_positive", f"数量必须为正数 (实为 {quantity})")
+    if quantity == 0:
+        raise RowError("quantity", "zero", "数量为0")
+    is_return = (
+        returns
+        or quantity < 0
+        or bool(cancelled is not None and cancelled.search(order_no))
+    )
+    quantity = abs(quantity)
     price = _money(row, "unit_price")
     discount = _money(row, "discount") if row.get("discount") else 0
     if price < 0 or discount < 0 or discount > price * quantity:
@@ -133,11 +153,11 @@ def parse_line(row: dict[str, str]) -> LineRecord:
         raise RowError(
             "channel", "unknown", f"未知渠道 {channel} (store/wechat/online)"
         )
-    line_no = _int(row, "line_no")
-    if line_no <= 0:
+    line_no = _int(row, "line_no") if row.get("line_no") else None
+    if line_no is not None and line_no <= 0:
         raise RowError("line_no", "not_positive", "行号必须为正数")
     return LineRecord(
-        order_no=_required(row, "order_no"),
+        order_no=order_no,
         line_no=line_no,
         ordered_at=_datetime(row, "ordered_at"),
         member_no=member_no,
@@ -148,6 +168,8 @@ def parse_line(row: dict[str, str]) -> LineRecord:
         unit_price_fen=price,
         discount_fen=discount,
         channel=channel,
+        is_return=is_return,
+        original_order_no=(row.get("original_order_no") or None) if is_return else None,
     )
 
 

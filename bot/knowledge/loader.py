@@ -16,6 +16,7 @@ from bot.knowledge.schema import (
     CareRules,
     Complements,
     Conversation,
+    Currency,
     CustomerService,
     ImportRules,
     Membership,
@@ -34,6 +35,7 @@ class KnowledgeError(ValueError):
 @dataclass(frozen=True)
 class Knowledge:
     catalog: tuple[Product, ...]
+    currency: Currency
     membership: Membership
     segments: Segments
     complements: Complements
@@ -52,6 +54,7 @@ class Knowledge:
 def load_knowledge(directory: Path) -> Knowledge:
     knowledge = Knowledge(
         catalog=load_catalog(directory / "catalog.csv"),
+        currency=_load_yaml(directory / "currency.yml", Currency),
         membership=_load_yaml(directory / "membership.yml", Membership),
         segments=_load_yaml(directory / "segments.yml", Segments),
         complements=_load_yaml(directory / "complements.yml", Complements),
@@ -65,6 +68,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         wechat=_load_yaml(directory / "wechat.yml", WeChatDelivery),
         imports=_load_yaml(directory / "imports.yml", ImportRules),
     )
+    _check_currency(knowledge, directory / "membership.yml")
     _check_playbook(knowledge, directory / "playbook.yml")
     _check_complements(knowledge, directory / "complements.yml")
     _check_strategy_focus(knowledge, directory / "recommend.yml")
@@ -136,6 +140,15 @@ def parse_catalog_row(path: Path, line_no: int, row: dict[str, str]) -> Product:
         raise KnowledgeError(f"{path}:{line_no}: {_describe(exc)}") from exc
     except ValueError as exc:
         raise KnowledgeError(f"{path}:{line_no}: {exc}") from exc
+
+
+def _check_currency(knowledge: Knowledge, path: Path) -> None:
+    named, deployed = knowledge.membership.currency, knowledge.currency.code
+    if named != deployed:
+        raise KnowledgeError(
+            f"{path}: thresholds are in {named} but the deployment's currency "
+            f"(currency.yml) is {deployed}; restate them in {deployed}"
+        )
 
 
 def yuan_to_fen(text: str) -> int:

@@ -40,7 +40,17 @@ class Level(Strict):
     min_spend: int = Field(ge=0)
 
 
+class Currency(Strict):
+    """ISO 4217 code, the symbol shown before amounts, and how many decimals the
+    currency has (amounts are kept in hundredths, so at most two)."""
+
+    code: str = Field(regex=r"^[A-Z]{3}$")
+    symbol: str = Field(min_length=1, max_length=4)
+    minor_units: int = Field(ge=0, le=2)
+
+
 class Membership(Strict):
+    currency: str = Field(regex=r"^[A-Z]{3}$")
     levels: list[Level] = Field(min_items=1)
 
     @validator("levels")
@@ -568,5 +578,31 @@ class NonMerchandise(Strict):
         return None
 
 
+class ReturnRules(Strict):
+    """How an export marks a cancellation invoice besides negative quantities."""
+
+    cancelled_order_pattern: str | None = None
+
+    @validator("cancelled_order_pattern")
+    def compiles(cls, pattern: str | None) -> str | None:  # noqa: N805
+        import re
+
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"not a regular expression {pattern!r}: {error}"
+                ) from None
+        return pattern
+
+    def cancelled(self):
+        import re
+
+        pattern = self.cancelled_order_pattern
+        return re.compile(pattern, re.IGNORECASE) if pattern else None
+
+
 class ImportRules(Strict):
     non_merchandise: NonMerchandise
+    returns: ReturnRules = ReturnRules()

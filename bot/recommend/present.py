@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.customers.present import yuan
+from bot.knowledge.schema import Currency
+from bot.locale.zh.money import money
 from bot.recommend.engine import Suggestion
 
 
-def suggestion_lines(suggestions: Sequence[Suggestion]) -> list[str]:
+def suggestion_lines(
+    suggestions: Sequence[Suggestion], currency: Currency
+) -> list[str]:
     return [
-        f"{n}. {s.name}（{yuan(s.price_fen)}）：{s.reason}"
+        f"{n}. {s.name}（{money(s.price_fen, currency)}）：{s.reason}"
         for n, s in enumerate(suggestions, start=1)
     ]
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.customers.notes import Note
-from bot.customers.present import listing, yuan
-from bot.knowledge.schema import Playbook, Segments
-from bot.locale.zh.numbers import chance, estimate
+from bot.customers.present import listing
+from bot.knowledge.schema import Currency, Playbook, Segments
+from bot.locale.zh.money import estimate, money
+from bot.locale.zh.numbers import chance
 from bot.segments.playbook import by_key, word
 
 
@@ -26,7 +27,7 @@ def labels(snapshot: dict[str, Any], segments: Segments) -> dict[str, str]:
 
 
 def segment_fields(
-    name: str, snapshot: dict[str, Any], segments: Segments
+    name: str, snapshot: dict[str, Any], segments: Segments, currency: Currency
 ) -> dict[str, str]:
     """Slots of `say_customer_insight`: labels plus the evidence, one line each."""
     found = labels(snapshot, segments)
@@ -35,7 +36,12 @@ def segment_fields(
         evidence = "还没有购买记录。"
     else:
         evidence = "\n".join(
-            [_rhythm(details), _rfm(snapshot), _tier(details), _clv(snapshot)]
+            [
+                _rhythm(details),
+                _rfm(snapshot, currency),
+                _tier(details, currency),
+                _clv(snapshot, currency),
+            ]
         )
     return {
         "name": name,
@@ -61,42 +67,47 @@ def _rhythm(details: dict) -> str:
     )
 
 
-def _rfm(snapshot: dict) -> str:
+def _rfm(snapshot: dict, currency: Currency) -> str:
     return (
         f"· 共下单{snapshot['frequency']}次，"
-        f"累计消费{yuan(snapshot['monetary_fen'])}"
+        f"累计消费{money(snapshot['monetary_fen'], currency)}"
         f"（R{snapshot['r_score']} F{snapshot['f_score']} M{snapshot['m_score']}，"
         "按全体顾客五分位）。"
     )
 
 
-def _tier(details: dict) -> str:
+def _tier(details: dict, currency: Currency) -> str:
     tier = details["tier"]
+    per_purchase = money(tier["per_purchase_fen"], currency)
     return (
         f"· 价值分{tier['score']:.2f}："
         f"购买频次高于{chance(tier['frequency_pct'])}的顾客，"
-        f"客单价{yuan(tier['per_purchase_fen'])}高于{chance(tier['per_purchase_pct'])}，"
+        f"客单价{per_purchase}高于{chance(tier['per_purchase_pct'])}，"
         f"买过{tier['breadth']}个品类，高于{chance(tier['breadth_pct'])}。"
     )
 
 
-def _clv(snapshot: dict) -> str:
+def _clv(snapshot: dict, currency: Currency) -> str:
     clv = snapshot["details"]["clv"]
     return (
         f"· 预计未来12个月再买{clv['purchases_12m']:.1f}次，"
-        f"约{estimate(snapshot['clv_fen'])}；"
+        f"约{estimate(snapshot['clv_fen'], currency)}；"
         f"仍是活跃顾客的概率{chance(clv['p_alive'])}。"
     )
 
 
-def preference_fields(name: str, snapshot: dict | None, noted, band) -> dict[str, str]:
+def preference_fields(
+    name: str, snapshot: dict | None, noted, band, currency: Currency
+) -> dict[str, str]:
     """Slots of `say_customer_preferences`."""
     prefs = ((snapshot or {}).get("details") or {}).get("prefs") or {}
     return {
         "name": name,
         "categories": _shares(prefs.get("categories")),
         "brands": _shares(prefs.get("brands")),
-        "price_band": f"{yuan(band[0])}–{yuan(band[1])}" if band else "暂无",
+        "price_band": (
+            f"{money(band[0], currency)}–{money(band[1], currency)}" if band else "暂无"
+        ),
         "promo": _affinity(prefs, "promo_share", "discount_seeker", "促销敏感型"),
         "new": _affinity(prefs, "new_share", "new_arrival_lover", "新品爱好者"),
         "noted": listing((Note(p.kind, p.value).label() for p in noted), empty="暂无"),

@@ -20,6 +20,7 @@ from bot.care.tips import kind_of, named_in, tips_for
 from bot.customers.masking import mask_name
 from bot.db import tables as t
 from bot.db.care_store import TaskStore
+from bot.db.net import LINE_KEPT
 from bot.db.uow import UnitOfWork
 from bot.knowledge import Knowledge
 from bot.services.common import audit, require_customer
@@ -320,7 +321,7 @@ class CareDesk:
             bought = uow.connection.execute(
                 select(p.c.name, p.c.subcategory)
                 .select_from(lines.join(t.orders).join(p))
-                .where(t.orders.c.customer_id == customer_id)
+                .where(t.orders.c.customer_id == customer_id, LINE_KEPT)
                 .order_by(t.orders.c.ordered_at.desc())
             ).all()
             audit(uow, self._clock(), actor, "care_tips", customer_id)

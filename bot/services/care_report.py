@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.engine import Engine
 
 from bot.db import tables as t
+from bot.db.net import ORDER_KEPT
 from bot.timeutil import utcnow
 
 REPLY_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link")
@@ -80,6 +81,7 @@ def care_outcomes(
 
     converted = exists().where(
         orders.c.customer_id == box.c.customer_id,
+        ORDER_KEPT,
         orders.c.ordered_at >= moment,
         before_end(orders.c.ordered_at, conversion_days, "days"),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.customers.present import card_fields
-from bot.locale.zh.numbers import estimate
+from bot.locale.zh.money import estimate
 from bot.segments.explain import labels, preference_fields
 from bot.services.customers import Actor
 
@@ -18,16 +18,17 @@ def panel(services, customer_id: int, actor: Actor) -> dict[str, Any]:
     insight = services.customers.insight(customer_id, actor, "console_panel")
     snapshot = insight.snapshot
     found = labels(snapshot, services.knowledge.segments) if snapshot else None
+    currency = services.knowledge.currency
     prefs = preference_fields(
-        card.masked_name, snapshot, insight.noted, insight.price_band_fen
+        card.masked_name, snapshot, insight.noted, insight.price_band_fen, currency
     )
     last = services.recommendations.last_answer(customer_id, actor)
     care = services.care.followups(customer_id, actor)
     return {
         "customer_id": customer_id,
-        "card": card_fields(card),
+        "card": card_fields(card, currency),
         "segment": found,
-        "clv": estimate(snapshot["clv_fen"])
+        "clv": estimate(snapshot["clv_fen"], currency)
         if snapshot and snapshot.get("clv_fen")
         else None,
         "preferences": {k: v for k, v in prefs.items() if k != "name"},

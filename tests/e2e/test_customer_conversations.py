@@ -12,8 +12,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from bot.customers.present import yuan
 from bot.db import tables as t
+from bot.locale.zh.money import CNY, money
 from bot.timeutil import local_date
 from tests.conftest import SHANGHAI
 
@@ -53,7 +53,7 @@ def customer_facts(engine, customer_id: int) -> dict:
         "masked": name[0] + "*" * (len(name) - 1),
         "member_no": member_no,
         "orders": count,
-        "spend": yuan(spend),
+        "spend": money(spend, CNY),
         "last": local_date(last, SHANGHAI).isoformat(),
         "latest_items": latest_items,
     }

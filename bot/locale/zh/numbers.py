@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 
-def estimate(fen: float) -> str:
-    """A predicted amount in whole yuan: 123456.7 fen -> '¥1,235'."""
-    return f"¥{int(round(fen / 100)):,}"
-
-
 def chance(p: float) -> str:
     """A probability or a share in whole percent, never a certainty it is not:
     0.998 -> '约99%', 0.003 -> '不到1%', 0.42 -> '42%'."""

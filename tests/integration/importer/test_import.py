@@ -2,15 +2,14 @@
 
 import csv
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.db import tables as t
-from bot.demo.generator import generate
 from bot.importer.loader import ImportFileError, import_file, write_report
-from tests.conftest import SHANGHAI, demo_config
+from tests.conftest import SHANGHAI
+from tests.integration.importer.files import write
 
 CUSTOMERS = """member_no,name,phone,gender,birthday,home_store,joined_on,marketing_consent,wechat_openid
 M50000001,周小雨,139 1111 2222,女,1992-04-01,S01,2025-01-05,是,
@@ -24,25 +23,12 @@ TRANSACTIONS = """order_no,line_no,ordered_at,member_no,phone,store,sku,quantity
 T1,1,2026-10-01 15:00,M50000001,,S01,SB00001,1,899.00,0,store
 T1,2,2026-10-01 15:00,M50000001,,S01,SB00070,2,59.00,10,store
 T2,1,2026-10-03 11:00,,13922223333,S02,SB00002,1,899.00,,wechat
-T3,1,2026-10-04 11:00,M50000002,,S02,SB00003,-1,899.00,,store
+T3,1,2026-10-04 11:00,M50000002,,S02,SB00003,0,899.00,,store
 T4,1,2026-10-04 11:00,M50000002,,S02,NOPE,1,899.00,,store
 T1,2,2026-10-01 15:00,M50000001,,S01,SB00070,2,59.00,10,store
 T5,1,yesterday,M50000002,,S02,SB00003,1,899.00,,store
 T6,1,2026-10-05 10:00,M59999999,,S02,SB00003,1,899.00,,store
 """
-
-
-@pytest.fixture()
-def shop(db, knowledge):
-    """A migrated database with the demo stores and catalog (and 5 demo customers)."""
-    generate(db[1], knowledge, demo_config(customers=5), progress=False)
-    return db[1]
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def count(engine, table) -> int:
@@ -70,7 +56,7 @@ def test_transactions_import_and_each_bad_line_says_why(shop, tmp_path):
     )
     assert report.inserted == 3
     assert {r.line: r.code for r in report.rejections} == {
-        5: "not_positive",
+        5: "zero",
         6: "unknown_sku",
         7: "duplicate_line",
         8: "bad_date",
@@ -253,13 +239,13 @@ T9,3,2026-10-07 15:00,M50000001,,S01,AMAZONFEE,1,5.00,0,store
 def test_postage_fees_and_vouchers_are_set_aside_not_imported(
     shop, tmp_path, knowledge
 ):
-    rules = knowledge.imports.non_merchandise
+    rules = knowledge.imports
     products = import_file(
         shop,
         "products",
         write(tmp_path, "p.csv", PRODUCTS_WITH_FEES),
         SHANGHAI,
-        non_merchandise=rules,
+        rules=rules,
     )
     assert products.inserted == 2 and products.rejections == []
     assert products.set_aside == {"POST": 1, "/^gift_\\d+/": 1, "~邮费": 1}
@@ -272,7 +258,7 @@ def test_postage_fees_and_vouchers_are_set_aside_not_imported(
         "transactions",
         write(tmp_path, "t.csv", LINES_WITH_FEES),
         SHANGHAI,
-        non_merchandise=rules,
+        rules=rules,
     )
     assert (lines.inserted, lines.rejections) == (1, [])
     assert lines.set_aside == {"POST": 1, "AMAZONFEE": 1}

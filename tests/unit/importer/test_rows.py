@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 
@@ -78,7 +79,8 @@ def test_a_valid_transaction_line_keeps_money_in_fen():
 @pytest.mark.parametrize(
     "changes, field, code",
     [
-        ({"quantity": "-1"}, "quantity", "not_positive"),
+        ({"quantity": "0"}, "quantity", "zero"),
+        ({"quantity": "-1", "unit_price": "-5"}, "unit_price", "bad_amount"),
         ({"quantity": "1.5"}, "quantity", "not_integer"),
         ({"ordered_at": "2026-13-45"}, "ordered_at", "bad_date"),
         ({"unit_price": "abc"}, "unit_price", "bad_amount"),
@@ -92,6 +94,27 @@ def test_transaction_lines_are_rejected_with_field_and_reason(changes, field, co
     with pytest.raises(RowError) as error:
         parse_line(line_row(**changes))
     assert (error.value.field, error.value.code) == (field, code)
+
+
+def test_a_negative_line_or_a_cancellation_invoice_is_a_return_of_that_many():
+    cancelled = re.compile(r"^C\d+$")
+    negative = parse_line(line_row(quantity="-2"))
+    assert (negative.is_return, negative.quantity) == (True, 2)
+    invoice = parse_line(line_row(order_no="C536379", quantity="-1"), cancelled)
+    assert (invoice.is_return, invoice.quantity) == (True, 1)
+    marked = parse_line(line_row(order_no="C536380"), cancelled)
+    assert marked.is_return  # the export marks the invoice, whatever its sign
+    assert not parse_line(line_row(order_no="C536380")).is_return  # no rule: a sale
+    assert not parse_line(
+        line_row(order_no="CN2026", quantity="1"), cancelled
+    ).is_return
+    returned = parse_line(line_row(original_order_no="T1"), returns=True)
+    assert (returned.is_return, returned.original_order_no) == (True, "T1")
+    assert parse_line(line_row(original_order_no="T1")).original_order_no is None
+
+
+def test_an_export_without_line_numbers_leaves_them_to_the_loader():
+    assert parse_line(line_row(line_no="")).line_no is None
 
 
 def test_clean_folds_full_width_text_and_header_case():

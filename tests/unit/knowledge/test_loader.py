@@ -37,12 +37,37 @@ def test_every_subcategory_offers_price_tiers_or_is_a_single_item(knowledge):
 
 def test_a_level_out_of_order_names_the_file_and_key(knowledge_copy: Path):
     (knowledge_copy / "membership.yml").write_text(
+        "currency: CNY\n"
         "levels:\n  - {name: 金卡, min_spend: 8000}\n  - {name: 普通, min_spend: 0}\n",
         encoding="utf-8",
     )
     with pytest.raises(
         KnowledgeError, match=r"membership\.yml: levels: min_spend must start at 0"
     ):
+        load_knowledge(knowledge_copy)
+
+
+def test_thresholds_in_another_currency_than_the_deployments_are_refused(
+    knowledge_copy: Path,
+):
+    (knowledge_copy / "currency.yml").write_text(
+        "code: GBP\nsymbol: £\nminor_units: 2\n", encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match=r"membership\.yml: .* in CNY .* is GBP"):
+        load_knowledge(knowledge_copy)
+    text = (knowledge_copy / "membership.yml").read_text(encoding="utf-8")
+    (knowledge_copy / "membership.yml").write_text(
+        text.replace("currency: CNY", "currency: GBP"), encoding="utf-8"
+    )
+    found = load_knowledge(knowledge_copy)
+    assert (found.currency.code, found.currency.symbol) == ("GBP", "£")
+
+
+def test_a_currency_with_more_than_two_decimals_is_refused(knowledge_copy: Path):
+    (knowledge_copy / "currency.yml").write_text(
+        "code: KWD\nsymbol: KD\nminor_units: 3\n", encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match=r"currency\.yml: minor_units"):
         load_knowledge(knowledge_copy)
 
 

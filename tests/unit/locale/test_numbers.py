@@ -1,6 +1,6 @@
 import pytest
 
-from bot.locale.zh.numbers import chance, estimate
+from bot.locale.zh.numbers import chance
 
 
 @pytest.mark.parametrize(
@@ -18,8 +18,3 @@ from bot.locale.zh.numbers import chance, estimate
 )
 def test_a_probability_is_never_shown_as_a_certainty_it_is_not(p, shown):
     assert chance(p) == shown
-
-
-def test_an_estimate_is_rounded_once_to_whole_yuan():
-    assert estimate(123456.7) == "¥1,235"
-    assert estimate(49.0) == "¥0"
