@@ -287,6 +287,20 @@ def segment(as_of, drop) -> None:
         f"({report.buyers} buyers) in {report.seconds:.1f}s "
         f"({', '.join(f'{k} {v:.1f}s' for k, v in report.phases.items())})"
     )
+    from bot.locale.zh.clv import PROBLEMS
+
+    problems = report.params.get("clv_problems") or []
+    if problems:
+        click.echo(
+            "CLV: BG/NBD fit not usable ("
+            + ", ".join(f"{p}: {PROBLEMS.get(p, p)}" for p in problems)
+            + "); alive probability and purchases follow the lifecycle rhythm"
+        )
+    else:
+        fitted = report.params.get("bgnbd", {})
+        click.echo(
+            "CLV: BG/NBD " + ", ".join(f"{k} {v:.3f}" for k, v in fitted.items())
+        )
     names = services.knowledge.segments.display_names()
     sections = (
         ("segment", report.segments, names["segment"]),
@@ -297,6 +311,71 @@ def segment(as_of, drop) -> None:
         click.echo(f"\n{title}:")
         for key, count in sorted(counts.items(), key=lambda item: -item[1]):
             click.echo(f"  {labels.get(key, key)} ({key}): {count}")
+
+
+@cli.command("clv-check")
+@click.option(
+    "--transactions",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CDNOW layout or a CSV with a customer and a date column",
+)
+@click.option(
+    "--calibration-end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="last day of the calibration period; the holdout is the rest",
+)
+@click.option(
+    "--holdout-end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="last day of the holdout (default: the last day in the file)",
+)
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    help="where to save the chart (default: FILE.clv-check.png)",
+)
+def clv_check(path: Path, calibration_end, holdout_end, chart: Path | None) -> None:
+    """Fit BG/NBD on the calibration period and compare its forecast of each
+    customer's repeat purchases with the holdout (Fader and Hardie's check)."""
+    from bot.importer.purchases import PurchaseFileError, read_purchases
+    from bot.reports.clv import check_table, save_check_chart
+    from bot.segments.clv_check import holdout_check
+
+    try:
+        found = read_purchases(path)
+    except PurchaseFileError as error:
+        raise click.ClickException(str(error)) from None
+    if not found.days:
+        raise click.ClickException(f"{path}: no purchases read")
+    end = calibration_end.date().toordinal()
+    last = holdout_end.date().toordinal() if holdout_end else max(found.days)
+    if not min(found.days) <= end < last:
+        raise click.ClickException(
+            "the calibration end must fall inside the data, before the holdout end "
+            f"(data: {dt.date.fromordinal(min(found.days))} to "
+            f"{dt.date.fromordinal(max(found.days))})"
+        )
+    rules = bootstrap.services().knowledge.segments.clv
+    check = holdout_check(
+        found.customers,
+        found.days,
+        end,
+        last,
+        unit_days=rules.time_unit_days,
+        min_repeat_buyers=rules.min_repeat_buyers,
+    )
+    dropped = ", ".join(f"{k} {n}" for k, n in found.dropped.most_common())
+    click.echo(
+        f"{len(found.days)} purchases read"
+        + (f" ({dropped} left out)" if dropped else "")
+    )
+    click.echo(check_table(check))
+    target = chart or path.with_name(path.name + ".clv-check.png")
+    save_check_chart(check, target)
+    click.echo(f"chart: {target}")
 
 
 @cli.command("segment-migration")

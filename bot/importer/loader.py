@@ -45,7 +45,7 @@ IN_CHUNK = 500
 LINE_CHUNK = 20_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejection:
     line: int
     field: str
@@ -163,23 +163,29 @@ def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 def write_report(report: ImportReport, path: Path, which: str = "rejections") -> None:
     """The rejected rows (or, `which="warnings"`, the rows imported with a
     warning) with line numbers and reasons and the row as the file had it, as CSV
-    for Excel. The rows are read back from the source file, one pass."""
-    found = sorted(getattr(report, which), key=lambda r: r.line)
-    wanted = {r.line for r in found}
-    rows: dict[int, dict[str, str]] = {}
-    if report.source is not None and wanted:
-        for line_no, raw in _read(report.source):
-            if line_no in wanted:
-                rows[line_no] = clean(raw)
-    columns = sorted({key for row in rows.values() for key in row})
+    for Excel. The rows are read back from the source file in one streaming pass."""
+    found: dict[int, list[Rejection]] = {}
+    for r in getattr(report, which):
+        found.setdefault(r.line, []).append(r)
+    columns = _columns(report.source) if report.source is not None else []
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "field", "code", "reason", *columns])
-        for r in found:
-            row = rows.get(r.line, {})
-            writer.writerow(
-                [r.line, r.field, r.code, r.message, *(row.get(c, "") for c in columns)]
-            )
+        rows = _read(report.source) if report.source is not None and found else ()
+        for line_no, raw in rows:
+            if line_no in found:
+                row = clean(raw)
+                for r in found[line_no]:
+                    writer.writerow(
+                        [r.line, r.field, r.code, r.message]
+                        + [row.get(c, "") for c in columns]
+                    )
+
+
+def _columns(source: Path) -> list[str]:
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    return list(clean({name: "" for name in header}))
 
 
 def _customers(conn: Connection, rows, report: ImportReport, tz, rules) -> None:
@@ -347,7 +353,7 @@ def _write_sales(
         _write_orders(conn, refs.resolve(parsed, report, tz, invoices), report)
 
 
-@dataclass
+@dataclass(slots=True)
 class _ResolvedLine:
     line_no: int
     order_no: str
@@ -530,7 +536,7 @@ def _write_orders(
     report.inserted += len(new_lines)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sold:
     """A sale line a return may be netted against: what of it is still kept."""
 

@@ -124,6 +124,7 @@ class ClvRules(Strict):
     horizon_days: int = Field(gt=0)
     time_unit_days: float = Field(gt=0)
     fit_sample: int = Field(ge=100)
+    min_repeat_buyers: int = Field(default=50, ge=10)
 
 
 class Segments(Strict):

@@ -159,3 +159,53 @@ def _gg_ll(p, q, v, x, m) -> np.ndarray:
 
 def _arrays(*columns) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(column, dtype=float) for column in columns)
+
+
+# A fitted parameter this close to zero or this large means the optimiser ran to the
+# edge of the space (log-parametrised, so "0" is never reached exactly).
+_LOW, _HIGH = 1e-3, 1e4
+# Repeat buyers below this share are too few for a dropout process to be learnt.
+_MIN_REPEAT_SHARE = 0.05
+
+
+def fit_problems(fitter: BetaGeoFitter, frequency, min_repeat_buyers: int) -> tuple:
+    """Why a BG/NBD fit cannot be trusted, as codes (empty when it can):
+    `optimiser_failed`, `at_bounds` (a parameter at 0 or infinity), `no_dropout`
+    (a ≈ 0: nobody ever leaves, so every buyer would look alive), `singular`
+    (a ≈ 1, where the expectation divides by a - 1), `few_repeat_buyers`."""
+    x = np.asarray(frequency, dtype=float)
+    repeaters = int(np.sum(x > 0))
+    problems = []
+    if not fitter.converged_:
+        problems.append("optimiser_failed")
+    values = np.array(list(fitter.params().values()))
+    if (
+        not np.all(np.isfinite(values))
+        or np.any(values < _LOW)
+        or np.any(values > _HIGH)
+    ):
+        problems.append("at_bounds")
+    if fitter.a_ < 0.01 or fitter.a_ / (fitter.a_ + fitter.b_) < 1e-3:
+        problems.append("no_dropout")
+    if abs(fitter.a_ - 1.0) < 1e-3:
+        problems.append("singular")
+    if repeaters < min_repeat_buyers or repeaters < _MIN_REPEAT_SHARE * len(x):
+        problems.append("few_repeat_buyers")
+    return tuple(problems)
+
+
+def rhythm_alive(days_since_last, usual_gap, churned_after) -> np.ndarray:
+    """The fallback when BG/NBD cannot be trusted, from the lifecycle's own rule: a
+    buyer silent no longer than her usual gap is alive (1), one past the churned
+    threshold is not (0), and the probability falls linearly in between."""
+    since = np.asarray(days_since_last, dtype=float)
+    gap = np.asarray(usual_gap, dtype=float)
+    churned = np.asarray(churned_after, dtype=float)
+    span = np.maximum(churned - gap, 1.0)
+    return np.clip((churned - since) / span, 0.0, 1.0)
+
+
+def rhythm_purchases(alive, usual_gap, horizon_days: float) -> np.ndarray:
+    """Expected purchases in the horizon under the fallback: her rhythm, if alive."""
+    gap = np.maximum(np.asarray(usual_gap, dtype=float), 1.0)
+    return np.asarray(alive, dtype=float) * horizon_days / gap

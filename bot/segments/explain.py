@@ -10,6 +10,7 @@ from typing import Any
 from bot.customers.notes import Note
 from bot.customers.present import listing
 from bot.knowledge.schema import Currency, Playbook, Segments
+from bot.locale.zh.clv import basis_note
 from bot.locale.zh.money import estimate, money
 from bot.locale.zh.numbers import chance
 from bot.segments.playbook import by_key, word
@@ -92,7 +93,7 @@ def _clv(snapshot: dict, currency: Currency) -> str:
     return (
         f"· 预计未来12个月再买{clv['purchases_12m']:.1f}次，"
         f"约{estimate(snapshot['clv_fen'], currency)}；"
-        f"仍是活跃顾客的概率{chance(clv['p_alive'])}。"
+        f"仍是活跃顾客的概率{chance(clv['p_alive'])}。{basis_note(clv)}"
     )
 
 

@@ -14,7 +14,13 @@ import numpy as np
 
 from bot.knowledge.schema import Playbook, Segments
 from bot.segments import lifecycle as lc
-from bot.segments.clv import BetaGeoFitter, GammaGammaFitter
+from bot.segments.clv import (
+    BetaGeoFitter,
+    GammaGammaFitter,
+    fit_problems,
+    rhythm_alive,
+    rhythm_purchases,
+)
 from bot.segments.lines import (
     ProductTable,
     PurchaseLines,
@@ -108,7 +114,8 @@ def compute(
         rules.lifecycle,
     )
 
-    purchases, alive, value, params = _clv(summary, as_of_day, rules, seed)
+    rhythm = (recency, gap, churned_after)
+    purchases, alive, value, params = _clv(summary, as_of_day, rules, seed, rhythm)
     seekers, lovers = prefs.flags(rules.preferences)
     seekers = seekers[pref_index] if len(prefs.customers) else np.zeros(n, bool)
     lovers = lovers[pref_index] if len(prefs.customers) else np.zeros(n, bool)
@@ -141,6 +148,7 @@ def compute(
         buyers,
         prefs,
         pref_index,
+        {"model": params["clv_model"], "problems": params["clv_problems"]},
     )
     return _with_prospects(
         all_customers,
@@ -165,21 +173,32 @@ def compute(
     )
 
 
-def _clv(summary, as_of_day: int, rules: Segments, seed: int):
-    """Fit on a sample of buyers (the parameters are population-level); predict all."""
+def _clv(summary, as_of_day: int, rules: Segments, seed: int, rhythm):
+    """Fit on a sample of buyers (the parameters are population-level); predict all.
+    A fit that cannot be trusted (see `fit_problems`) is not used: alive probability
+    and purchases then follow the lifecycle rhythm, and the reasons are kept."""
     clv = rules.clv
     x, t_x, age = summary.bgnbd_inputs(as_of_day, clv.time_unit_days)
     value_mean = summary.repeat_mean_value()
     n = len(x)
-    if n < 20 or not np.any(x > 0):
-        return np.zeros(n), np.ones(n), np.zeros(n), {}
+    horizon = clv.horizon_days / clv.time_unit_days
+    params: dict[str, Any] = {}
+    problems: tuple = ("few_buyers",) if n < 20 or not np.any(x > 0) else ()
     rng = np.random.default_rng(seed)
     sample = rng.choice(n, size=min(n, clv.fit_sample), replace=False)
-    bgnbd = BetaGeoFitter(penalizer=0.001).fit(x[sample], t_x[sample], age[sample])
-    horizon = clv.horizon_days / clv.time_unit_days
-    purchases = bgnbd.expected_purchases(horizon, x, t_x, age)
-    alive = bgnbd.probability_alive(x, t_x, age)
-    params: dict[str, Any] = {"bgnbd": bgnbd.params()}
+    if not problems:
+        bgnbd = BetaGeoFitter(penalizer=0.001).fit(x[sample], t_x[sample], age[sample])
+        params["bgnbd"] = bgnbd.params()
+        problems = fit_problems(bgnbd, x[sample], clv.min_repeat_buyers)
+    if problems:
+        since_last, gap, churned_after = rhythm
+        alive = rhythm_alive(since_last, gap, churned_after)
+        purchases = rhythm_purchases(alive, gap, clv.horizon_days)
+    else:
+        purchases = bgnbd.expected_purchases(horizon, x, t_x, age)
+        alive = bgnbd.probability_alive(x, t_x, age)
+    params["clv_model"] = "rhythm" if problems else "bgnbd"
+    params["clv_problems"] = list(problems)
     repeaters = sample[(x[sample] > 0) & (value_mean[sample] > 0)]
     if len(repeaters) >= 20:
         gamma = GammaGammaFitter(penalizer=0.001).fit(
@@ -205,7 +224,9 @@ class _Evidence:
         buyers: np.ndarray,
         prefs: Profiles,
         pref_index: np.ndarray,
+        clv_basis: dict,
     ) -> None:
+        self._clv_basis = clv_basis
         has_prefs = np.zeros(len(buyers), dtype=bool)
         if len(prefs.customers):
             has_prefs = prefs.customers[pref_index] == buyers
@@ -278,6 +299,7 @@ class _Evidence:
                 "p_alive": c["p_alive"][n],
                 "purchases_12m": c["purchases"][n],
                 "value_per_purchase_fen": c["value"][n],
+                **self._clv_basis,
             },
         }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.customers.present import card_fields
+from bot.locale.zh.clv import basis_note
 from bot.locale.zh.money import estimate
 from bot.segments.explain import labels, preference_fields
 from bot.services.customers import Actor
@@ -31,6 +32,7 @@ def panel(services, customer_id: int, actor: Actor) -> dict[str, Any]:
         "clv": estimate(snapshot["clv_fen"], currency)
         if snapshot and snapshot.get("clv_fen")
         else None,
+        "clv_basis": basis_note(((snapshot or {}).get("details") or {}).get("clv", {})),
         "preferences": {k: v for k, v in prefs.items() if k != "name"},
         "suggestions": [
             {

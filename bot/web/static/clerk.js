@@ -71,7 +71,7 @@
       el("h2", {}, c.name + "（" + c.member_no + "）"),
       kv([["会员等级", c.level], ["门店", c.store], ["累计消费", c.spend], ["订单数", c.orders],
           ["最近购买", c.last_purchase], ["客群", seg ? seg.segment + "·" + seg.tier : c.value_label],
-          ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", customer.clv || ""], ["消息", c.consent],
+          ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", (customer.clv || "") + (customer.clv_basis || "")], ["消息", c.consent],
           ["常购品类", customer.preferences.categories], ["常购品牌", customer.preferences.brands],
           ["价位", customer.preferences.price_band], ["店员记录", customer.preferences.noted]]));
     card.append(head);
