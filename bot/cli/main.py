@@ -443,6 +443,28 @@ def demo_retail_log(path: Path, customers: int, items: int, seed: int) -> None:
     click.echo(f"{rows} rows written to {path}")
 
 
+@cli.command("demo-export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--customers", default=1500, show_default=True, type=click.IntRange(30))
+@click.option("--products", default=800, show_default=True, type=click.IntRange(50))
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo_export(directory: Path, customers: int, products: int, seed: int) -> None:
+    """Write a retailer's export shaped like a real one (pounds, cancellations, fee
+    codes, invoice lines a minute apart, history that ended in 2011) as
+    customers.csv, products.csv and transactions.csv, for trying `salesbot import`
+    (set knowledge/currency.yml and membership.yml to GBP first)."""
+    from bot.demo.export import ExportShape, write_export
+
+    shape = ExportShape(customers=customers, products=products)
+    facts = write_export(directory, shape, seed)
+    click.echo(
+        f"{facts.lines} transaction lines written to {directory} "
+        f"({facts.sale_lines} sale, {facts.return_lines} return, {facts.fee_lines} "
+        f"fee and postage, {facts.anonymous_lines} without a customer; "
+        f"{facts.first_day} to {facts.last_day})"
+    )
+
+
 @cli.command("evaluate-recommender")
 @click.option(
     "--transactions",
@@ -469,7 +491,9 @@ def evaluate_recommender(
 
     try:
         with tqdm_bar(None, f"reading {path.name}") as bar:
-            log = read_online_retail(path, progress=bar.update)
+            log = read_online_retail(
+                path, bootstrap.services().knowledge.imports, progress=bar.update
+            )
     except LogFormatError as error:
         raise click.ClickException(str(error)) from error
     click.echo(log.summary(), err=True)

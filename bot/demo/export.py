@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.importer.rows import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS
+
 CATEGORIES = (
     ("Home", "Candles"),
     ("Home", "Storage"),
@@ -41,29 +43,11 @@ FEES = (
 )
 FIRST_NAMES = ("Emma", "Oliver", "Amelia", "Harry", "Isla", "Jack", "Ava", "Noah")
 LAST_NAMES = ("Clarke", "Patel", "Murphy", "Evans", "Walsh", "Hughes", "Reid", "Kaur")
-CUSTOMER_HEADER = (
-    "member_no",
-    "name",
-    "phone",
-    "gender",
-    "birthday",
-    "home_store",
-    "joined_on",
-    "marketing_consent",
-    "wechat_openid",
-)
+CUSTOMER_HEADER = CUSTOMER_COLUMNS
 PRODUCT_HEADER = ("sku", "name", "category", "subcategory", "brand", "price", "stock")
-LINE_HEADER = (
-    "order_no",
-    "ordered_at",
-    "member_no",
-    "phone",
-    "store",
-    "sku",
-    "quantity",
-    "unit_price",
-    "discount",
-    "channel",
+# as real exports: no line numbers, no link from a cancellation to its sale
+LINE_HEADER = tuple(
+    c for c in TRANSACTION_COLUMNS if c not in ("line_no", "original_order_no")
 )
 
 

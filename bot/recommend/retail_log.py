@@ -6,7 +6,8 @@ CustomerID, Country ("Online Retail II" names Invoice, Price and Customer ID are
 accepted too), as CSV or as the published Excel workbook. Real logs hold cancelled
 invoices ("C..." with negative quantities), rows without a customer, zero or negative
 prices, postage and manual adjustment codes that are not products; those rows are
-dropped and counted.
+dropped and counted. What is a cancellation and what is not merchandise are the
+deployment's import rules (knowledge/imports.yml), the same the importer applies.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-# Product codes in these logs start with five digits (85123A, 22423); POST, DOT, M,
-# BANK CHARGES, AMAZONFEE, gift vouchers and the like do not.
-PRODUCT_CODE = re.compile(r"^\d{5}")
+from bot.knowledge.schema import ImportRules, NonMerchandise
+
 DATE_FORMATS = (
     "%m/%d/%Y %H:%M",
     "%Y-%m-%d %H:%M:%S",
@@ -74,19 +74,23 @@ EXCEL = (".xlsx", ".xlsm")
 
 
 def read_online_retail(
-    path: Path, progress: Callable[[int], None] = lambda n: None
+    path: Path,
+    rules: ImportRules,
+    progress: Callable[[int], None] = lambda n: None,
 ) -> RetailLog:
     """A CSV (UTF-8, any bytes that are not are replaced) or an Excel workbook
     (first sheet), as published; `progress` is told every 10,000 rows."""
     if path.suffix.lower() in EXCEL:
-        return _read_excel(path, progress)
+        return _read_excel(path, rules, progress)
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
-        return clean_rows(_records(path, header, reader), progress)
+        return clean_rows(_records(path, header, reader), rules, progress)
 
 
-def _read_excel(path: Path, progress: Callable[[int], None]) -> RetailLog:
+def _read_excel(
+    path: Path, rules: ImportRules, progress: Callable[[int], None]
+) -> RetailLog:
     from openpyxl import load_workbook
 
     try:
@@ -98,7 +102,7 @@ def _read_excel(path: Path, progress: Callable[[int], None]) -> RetailLog:
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = [str(cell or "") for cell in next(rows, ())]
-        return clean_rows(_records(path, header, rows), progress)
+        return clean_rows(_records(path, header, rows), rules, progress)
     finally:
         workbook.close()
 
@@ -112,17 +116,20 @@ def _records(path: Path, header: list[str], rows: Iterable) -> Iterator[dict]:
         yield dict(zip(names, row, strict=False))
 
 
-def clean_rows(rows, progress: Callable[[int], None] = lambda n: None) -> RetailLog:
+def clean_rows(
+    rows, rules: ImportRules, progress: Callable[[int], None] = lambda n: None
+) -> RetailLog:
     kept: dict[str, list] = {
         k: [] for k in ("invoice", "customer", "item", "day", "qty", "rev")
     }
     dropped: Counter = Counter()
+    cancelled = rules.returns.cancelled()
     read = 0
     for row in rows:
         read += 1
         if read % 10_000 == 0:
             progress(10_000)
-        reason, values = _check(row)
+        reason, values = _check(row, rules.non_merchandise, cancelled)
         if reason:
             dropped[reason] += 1
             continue
@@ -140,16 +147,18 @@ def clean_rows(rows, progress: Callable[[int], None] = lambda n: None) -> Retail
     )
 
 
-def _check(row: dict[str, Any]) -> tuple[str | None, tuple]:
+def _check(
+    row: dict[str, Any], aside: NonMerchandise, cancelled: re.Pattern | None
+) -> tuple[str | None, tuple]:
     invoice = _text(row.get("InvoiceNo"))
     code = _text(row.get("StockCode")).upper()
     customer = _text(row.get("CustomerID"))
-    if invoice.upper().startswith("C"):
+    if cancelled is not None and cancelled.search(invoice):
         return "cancelled invoice", ()
     if not customer:
         return "no customer id", ()
-    if not PRODUCT_CODE.match(code):
-        return "not a product code", ()
+    if aside.reason(code, _text(row.get("Description"))):
+        return "not merchandise", ()
     try:
         quantity = int(float(_text(row.get("Quantity"))))
         price = float(_text(row.get("UnitPrice")))

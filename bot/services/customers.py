@@ -365,8 +365,8 @@ def _price_band(prices: list[int]) -> tuple[int, int] | None:
     if not prices:
         return None
     low, high = np.percentile(np.asarray(prices), [25, 75])
-    return _whole_yuan(low), _whole_yuan(high)
+    return _whole_units(low), _whole_units(high)
 
 
-def _whole_yuan(fen: float) -> int:
+def _whole_units(fen: float) -> int:
     return int(round(fen / 100)) * 100

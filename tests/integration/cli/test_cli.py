@@ -331,3 +331,30 @@ def test_a_card_of_historical_data_counts_days_to_its_snapshot_not_today(run):
     assert earlier.exit_code == 0, earlier.output
     orders = int(re.search(r"orders: (\d+)", shown.output).group(1))
     assert int(re.search(r"orders: (\d+)", earlier.output).group(1)) < orders
+
+
+def test_demo_export_writes_the_three_files_of_a_real_shaped_export(run, tmp_path):
+    result = run("demo-export", str(tmp_path / "x"), "--customers", "40")
+    assert result.exit_code == 0
+    assert {p.name for p in (tmp_path / "x").iterdir()} == {
+        "customers.csv",
+        "products.csv",
+        "transactions.csv",
+    }
+    lines = (tmp_path / "x" / "transactions.csv").read_text(encoding="utf-8")
+    assert f"{lines.count(chr(10)) - 1} transaction lines written" in result.output
+    assert ",-" in lines  # cancellations come as negative quantities
+
+
+def test_clv_check_refuses_a_calibration_end_outside_the_data(run):
+    from bot.config import PROJECT_ROOT
+
+    result = run(
+        "clv-check",
+        "--transactions",
+        str(PROJECT_ROOT / "tests/data/CDNOW_sample.txt"),
+        "--calibration-end",
+        "2020-01-01",
+    )
+    assert result.exit_code != 0
+    assert "the calibration end must fall inside the data" in result.output

@@ -2,15 +2,15 @@ from bot.demo.retail_log import LogShape, write_online_retail
 from bot.recommend.retail_log import read_online_retail
 
 
-def test_the_synthetic_log_is_as_messy_as_a_real_one(tmp_path):
+def test_the_synthetic_log_is_as_messy_as_a_real_one(tmp_path, knowledge):
     path = tmp_path / "log.csv"
     rows = write_online_retail(path, LogShape(customers=200, items=300), seed=1)
-    log = read_online_retail(path)
+    log = read_online_retail(path, knowledge.imports)
     assert log.rows_read == rows
     for reason in (
         "cancelled invoice",
         "no customer id",
-        "not a product code",
+        "not merchandise",
         "price not positive",
     ):
         assert log.dropped[reason] > 0, reason

@@ -13,10 +13,10 @@ from bot.recommend.retail_log import read_online_retail
 
 
 @pytest.fixture(scope="module")
-def comparison(tmp_path_factory):
+def comparison(tmp_path_factory, knowledge):
     path = tmp_path_factory.mktemp("log") / "online_retail.csv"
     write_online_retail(path, LogShape(customers=2000, items=1500), seed=11)
-    return compare(read_online_retail(path), holdout_days=90, k=10)
+    return compare(read_online_retail(path, knowledge.imports), holdout_days=90, k=10)
 
 
 def test_every_contender_is_scored_on_the_same_customers(comparison):
