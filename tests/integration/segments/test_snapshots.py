@@ -63,7 +63,13 @@ def test_every_customer_has_one_snapshot_row_and_the_run_is_recorded(demo_db):
     assert len(snapshots(demo_db[1])) == customers
     assert run.as_of == DEMO_AS_OF and run.customers == customers
     assert set(run.params) == {"bgnbd", "gamma_gamma", "clv_model", "clv_problems"}
-    assert (run.params["clv_model"], run.params["clv_problems"]) == ("bgnbd", [])
+    problems = run.params["clv_problems"]
+    assert run.params["clv_model"] == ("rhythm" if problems else "bgnbd")
+    row = snapshots(demo_db[1])[0]
+    assert (row.details["clv"]["model"], row.details["clv"]["problems"]) == (
+        run.params["clv_model"],
+        problems,
+    )
 
 
 def test_the_evidence_agrees_with_the_orders(demo_db):
