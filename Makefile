@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -117,6 +117,11 @@ bench-segments: $(INSTALLED)
 # training time and serving p95 of every kind against the profile card.
 bench-recommend: $(INSTALLED)
 	$(BIN)/python -m bench.recommend
+
+# ~585,000 lines of a real-shaped export in pounds (made once under var/bench):
+# `salesbot import` time and peak memory against holding every row, then segment.
+bench-import: $(INSTALLED)
+	$(BIN)/python -m bench.import_export
 
 clean:
 	rm -rf var/results var/log models

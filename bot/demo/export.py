@@ -214,3 +214,25 @@ def _write_customers(path: Path, rng, members: list[str], start: dt.date) -> Non
         for member in members:
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             writer.writerow((member, name, "", "", "", "", start.isoformat(), 0, ""))
+
+
+def pounds_knowledge(source: Path, target: Path) -> None:
+    """A copy of the knowledge folder for this shop: currency and levels in pounds."""
+    import shutil
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    (target / "currency.yml").write_text(
+        "code: GBP\nsymbol: £\nminor_units: 2\n", encoding="utf-8"
+    )
+    levels = (
+        ("普通会员", 0),
+        ("银卡会员", 500),
+        ("金卡会员", 2000),
+        ("钻石会员", 5000),
+    )
+    (target / "membership.yml").write_text(
+        "currency: GBP\nlevels:\n"
+        + "".join(f"  - {{name: {n}, min_spend: {m}}}\n" for n, m in levels),
+        encoding="utf-8",
+    )

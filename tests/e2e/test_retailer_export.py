@@ -6,7 +6,6 @@ rule of the importer is checked in the database with SQL of its own."""
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,22 +15,9 @@ from sqlalchemy import create_engine, func, select
 
 from bot.config import PROJECT_ROOT
 from bot.db import tables as t
-from bot.demo.export import FEES, ExportShape, write_export
+from bot.demo.export import FEES, ExportShape, pounds_knowledge, write_export
 
 AS_OF = "2011-12-09"
-
-
-def pounds(knowledge: Path) -> None:
-    """The deployment's currency and its member levels, in pounds."""
-    (knowledge / "currency.yml").write_text(
-        "code: GBP\nsymbol: £\nminor_units: 2\n", encoding="utf-8"
-    )
-    (knowledge / "membership.yml").write_text(
-        "currency: GBP\nlevels:\n"
-        "  - {name: 普通会员, min_spend: 0}\n  - {name: 银卡会员, min_spend: 500}\n"
-        "  - {name: 金卡会员, min_spend: 2000}\n  - {name: 钻石会员, min_spend: 5000}\n",
-        encoding="utf-8",
-    )
 
 
 class Shop:
@@ -39,8 +25,7 @@ class Shop:
         self.root = root
         self.url = f"sqlite:///{root / 'shop.db'}"
         knowledge = root / "knowledge"
-        shutil.copytree(PROJECT_ROOT / "knowledge", knowledge)
-        pounds(knowledge)
+        pounds_knowledge(PROJECT_ROOT / "knowledge", knowledge)
         self.env = {
             **os.environ,
             "DATABASE_URL": self.url,
