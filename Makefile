@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import screenshots clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -117,6 +117,12 @@ bench-segments: $(INSTALLED)
 # training time and serving p95 of every kind against the profile card.
 bench-recommend: $(INSTALLED)
 	$(BIN)/python -m bench.recommend
+
+# The browser tests save their screenshots under var/screenshots; this refreshes the
+# README's copies in docs/ from the last run.
+screenshots:
+	@ls var/screenshots/*.png >/dev/null 2>&1 || { echo "no screenshots yet: run make e2e first"; exit 1; }
+	cp var/screenshots/*.png docs/
 
 # ~585,000 lines of a real-shaped export in pounds (made once under var/bench):
 # `salesbot import` time and peak memory against holding every row, then segment.

@@ -1,7 +1,8 @@
 """The consoles in a real browser (Playwright driving Debian's Chromium) against the
 running servers: a clerk logs in, looks a customer up, sees the card, taps "she
 bought it" on a suggestion; her manager then finds the conversation and the sale.
-Screenshots of the main screens go to docs/."""
+Screenshots of the main screens go to var/screenshots/ (`make screenshots` copies
+them to docs/ for the README; the tests never touch tracked files)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from bot.config import PROJECT_ROOT
 from bot.db import tables as t
 
 CHROMIUM = Path(os.environ.get("SALESBOT_CHROMIUM", "/usr/bin/chromium"))
-DOCS = PROJECT_ROOT / "docs"
+SHOTS = PROJECT_ROOT / "var" / "screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
 TABLET = {"width": 1280, "height": 800}
 
 pytestmark = pytest.mark.skipif(
@@ -58,10 +60,9 @@ def newest_suggestion(page) -> int:
 
 
 def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
-    DOCS.mkdir(exist_ok=True)
     clerk = log_in(browser, consoles, "s01c4")
     assert clerk.url.rstrip("/") == consoles
-    clerk.screenshot(path=str(DOCS / "console-login-done.png"))
+    clerk.screenshot(path=str(SHOTS / "console-login-done.png"))
     clerk.click("#new-customer")
     clerk.fill("#text", "帮我查一下13800000000")
     clerk.press("#text", "Enter")
@@ -82,7 +83,7 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     first.locator("button.bought").click()
     clerk.wait_for_selector(f'.suggestion[data-id="{suggestion_id}"] .tag')
     assert "已购买" in clerk.inner_text(f'.suggestion[data-id="{suggestion_id}"]')
-    clerk.screenshot(path=str(DOCS / "console-clerk.png"))
+    clerk.screenshot(path=str(SHOTS / "console-clerk.png"))
     engine = create_engine(bot.database_url, future=True)
     with engine.connect() as conn:
         row = conn.execute(
@@ -102,7 +103,7 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
         manager.click("form.filters button[type=submit]")
     rows = manager.locator("table.log tbody tr", has_text="s01c4")
     assert rows.count() >= 1
-    manager.screenshot(path=str(DOCS / "console-manager.png"))
+    manager.screenshot(path=str(SHOTS / "console-manager.png"))
     with manager.expect_navigation():
         rows.first.locator("a").click()
     text = manager.inner_text("ol.transcript")
@@ -111,14 +112,14 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     assert product.split()[0] in text
     sold = manager.locator("section.shown tr", has_text=product).first
     assert "已购买" in sold.inner_text()
-    manager.screenshot(path=str(DOCS / "console-transcript.png"), full_page=True)
+    manager.screenshot(path=str(SHOTS / "console-transcript.png"), full_page=True)
     manager.goto(f"{consoles}/manager/dashboard")
     manager.wait_for_load_state("networkidle")
     sizes = manager.eval_on_selector_all(
         ".charts img", "imgs => imgs.map(i => i.naturalWidth)"
     )
     assert len(sizes) == 5 and min(sizes) > 0
-    manager.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=True)
+    manager.screenshot(path=str(SHOTS / "console-dashboard.png"), full_page=True)
     acceptance = manager.locator("img[alt=recommendations]")
     assert acceptance.is_visible()
 
@@ -135,7 +136,7 @@ def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
     choices = clerk.locator("button.choice")
     choices.last.wait_for()
     assert choices.last.inner_text() == "都不是" and choices.count() >= 2
-    clerk.screenshot(path=str(DOCS / "console-choices.png"))
+    clerk.screenshot(path=str(SHOTS / "console-choices.png"))
     choices.last.click()
     clerk.wait_for_selector(".msg.bot >> text=换个说法")
     manager = log_in(browser, consoles, "s01m")
@@ -182,7 +183,7 @@ def test_a_clerk_answers_a_waiting_wechat_customer(bot, consoles, browser):
         openid,
         "您好，明天带来店里免费修",
     )
-    clerk.screenshot(path=str(DOCS / "console-handoff.png"))
+    clerk.screenshot(path=str(SHOTS / "console-handoff.png"))
 
 
 def test_a_reply_wechat_would_refuse_cannot_be_typed(bot, consoles, browser):
@@ -212,7 +213,7 @@ def test_a_reply_wechat_would_refuse_cannot_be_typed(bot, consoles, browser):
     assert "关闭，现在回复微信会拒收" in entry.locator(".window").inner_text()
     assert entry.locator("input").is_disabled()
     assert entry.locator("button", has_text="回复").is_disabled()
-    clerk.screenshot(path=str(DOCS / "console-window-closed.png"))
+    clerk.screenshot(path=str(SHOTS / "console-window-closed.png"))
     refused = clerk.evaluate(
         """async (id) => {
           const csrf = document.querySelector('meta[name="csrf-token"]').content;
