@@ -205,9 +205,9 @@ class ActionVerifyCode(ServiceAction):
         return []
 
 
-def _recent_texts(tracker: Tracker) -> str:
-    """Her last few messages, so the clerk sees what she wanted; never the phone
-    numbers and codes she sent to verify herself."""
+def _recent_texts(tracker: Tracker) -> list[str]:
+    """Her last few messages, oldest first, so the clerk sees what she wanted;
+    never the phone numbers and codes she sent to verify herself."""
     texts = [
         event.get("text") or ""
         for event in tracker.events
@@ -215,7 +215,7 @@ def _recent_texts(tracker: Tracker) -> str:
         and not (event.get("text") or "").startswith("/")
         and _intent(event) not in PRIVATE_INTENTS
     ]
-    return " / ".join(text for text in texts[-REASON_TURNS:] if text) or "转人工"
+    return [text for text in texts[-REASON_TURNS:] if text] or ["转人工"]
 
 
 def _intent(event: dict) -> str | None:

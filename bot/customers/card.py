@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,8 @@ class CustomerFacts:
     last_purchase: dt.date | None
     top_categories: tuple[str, ...]
     consent: str = "all"
+    gender: str = "U"
+    birthday: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class CustomerCard:
     rfm: RfmScore | None
     consent: str = "all"
     counted_to: dt.date | None = None  # days are counted to this day (not today)
+    salutation: str = ""  # how a clerk addresses her: 王女士
+    birthday: dt.date | None = None  # only when it is soon
+    days_to_birthday: int | None = None
 
 
 def consent_state(marketing: bool, service: bool) -> str:
@@ -83,14 +89,51 @@ def value_label(rfm: RfmScore | None, segments: Segments) -> str:
     return segments.value_labels[-1].name
 
 
+# Two-character family names common enough to matter on a shop floor.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 轩辕 "
+    "端木 独孤 南宫 西门 百里 呼延 澹台 公冶 太史 申屠 万俟 闻人 钟离".split()
+)
+TITLES = {"F": "女士", "M": "先生"}
+
+
+def salutation(name: str, gender: str) -> str:
+    """How a clerk addresses her: family name and title (王女士, 欧阳先生, Ms
+    Clarke for a Latin name); the masked name when her gender is not known."""
+    name = name.strip()
+    if not name or gender not in TITLES:
+        return mask_name(name)
+    if " " in name:
+        return f"{'Ms' if gender == 'F' else 'Mr'} {name.split()[-1]}"
+    family = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[0]
+    return family + TITLES[gender]
+
+
+def days_to_birthday(birthday: dt.date, today: dt.date) -> int:
+    """Days until her next birthday (29 February counts as 28 February)."""
+    for year in (today.year, today.year + 1):
+        day = min(birthday.day, calendar.monthrange(year, birthday.month)[1])
+        upcoming = dt.date(year, birthday.month, day)
+        if upcoming >= today:
+            return (upcoming - today).days
+    raise AssertionError("unreachable")
+
+
 def build_card(
     facts: CustomerFacts,
     scale: RfmScale,
     membership: Membership,
     segments: Segments,
     today: dt.date,
+    birthday_soon_days: int = 30,
+    calendar_day: dt.date | None = None,
 ) -> CustomerCard:
+    """`today`: the day recency counts to (a historical snapshot's as-of date);
+    `calendar_day`: the real today, for her birthday (default `today`)."""
     days = (today - facts.last_purchase).days if facts.last_purchase else None
+    birthday_from = calendar_day or today
+    until = days_to_birthday(facts.birthday, birthday_from) if facts.birthday else None
+    soon = until is not None and until <= birthday_soon_days
     rfm = (
         score(max(days, 0), facts.order_count, facts.lifetime_spend_fen, scale)
         if days is not None and facts.order_count
@@ -111,6 +154,9 @@ def build_card(
         value_label=value_label(rfm, segments),
         rfm=rfm,
         consent=facts.consent,
+        salutation=salutation(facts.name, facts.gender),
+        birthday=facts.birthday if soon else None,
+        days_to_birthday=until if soon else None,
     )
 
 

@@ -48,7 +48,17 @@ def card_fields(card: CustomerCard, currency: Currency) -> dict[str, str]:
         "value_label": card.value_label,
         "rfm": rfm,
         "consent": CONSENT_LABELS.get(card.consent, card.consent),
+        "salutation": card.salutation or card.masked_name,
+        "birthday": _birthday(card),
     }
+
+
+def _birthday(card: CustomerCard) -> str:
+    """'4月5日（还有11天）' when her birthday is soon, else ''."""
+    if card.birthday is None:
+        return ""
+    until = "就是今天" if card.days_to_birthday == 0 else f"还有{card.days_to_birthday}天"
+    return f"{card.birthday.month}月{card.birthday.day}日（{until}）"
 
 
 def shorten(text: str, limit: int = 24) -> str:

@@ -96,6 +96,13 @@ class HandoffStore:
             query = query.where(queue.c.store_id == store_id)
         return self._c.execute(query).all()
 
+    def customer_name(self, handoff_id: int) -> str | None:
+        return self._c.execute(
+            select(t.customers.c.name)
+            .join(t.handoffs, t.handoffs.c.customer_id == t.customers.c.id)
+            .where(t.handoffs.c.id == handoff_id)
+        ).scalar_one_or_none()
+
     def messages(self, handoff_id: int):
         rows = t.handoff_messages
         return self._c.execute(

@@ -33,6 +33,7 @@ class CustomerRow:
     marketing_consent: bool = False
     service_consent: bool = True
     birthday: dt.date | None = None
+    gender: str = "U"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class CustomerRepository:
                 customers.c.marketing_consent,
                 customers.c.service_consent,
                 customers.c.birthday,
+                customers.c.gender,
             )
             .select_from(
                 customers.outerjoin(stores, customers.c.home_store_id == stores.c.id)

@@ -492,6 +492,8 @@ class CustomerService(Strict):
     handoff: HandoffRules
     new_arrivals_shown: int = Field(ge=1, le=10)
     promotions_shown: int = Field(ge=1, le=10)
+    # the card shows her birthday when it is at most this many days away
+    birthday_soon_days: int = Field(default=30, ge=0, le=366)
 
 
 class Conversation(Strict):

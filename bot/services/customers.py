@@ -6,7 +6,6 @@ customer, when, channel), also when the lookup fails.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 import threading
@@ -23,6 +22,7 @@ from bot.customers.card import (
     CustomerFacts,
     build_card,
     consent_state,
+    days_to_birthday,
     next_level,
     reference_day,
     with_snapshot,
@@ -79,16 +79,6 @@ class BirthdayView:
     masked_name: str
     birthday: dt.date | None
     days_until: int | None
-
-
-def days_to_birthday(birthday: dt.date, today: dt.date) -> int:
-    """Days until her next birthday (29 February counts as 28 February)."""
-    for year in (today.year, today.year + 1):
-        day = min(birthday.day, calendar.monthrange(year, birthday.month)[1])
-        upcoming = dt.date(year, birthday.month, day)
-        if upcoming >= today:
-            return (upcoming - today).days
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -274,6 +264,8 @@ class CustomerService:
                 s.name for s in repo.spend_by(customer_id, "category", top, before)
             ),
             consent=consent_state(row.marketing_consent, row.service_consent),
+            gender=row.gender,
+            birthday=row.birthday,
         )
         today = as_of or self._today()
         snapshot = SegmentStore(repo.connection).latest_for(customer_id, today)
@@ -289,6 +281,8 @@ class CustomerService:
             self._knowledge.membership,
             self._knowledge.segments,
             counted_to,
+            self._knowledge.customer_service.birthday_soon_days,
+            as_of or self._today(),
         )
         if counted_to != self._today():
             card = replace(card, counted_to=counted_to)

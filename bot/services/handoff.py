@@ -9,13 +9,13 @@ the conversation back to the bot.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
 from bot.care.routes import Window
-from bot.customers.masking import mask_name
+from bot.customers.masking import mask_name, mask_text
 from bot.db.handoff_store import HandoffStore
 from bot.db.uow import UnitOfWork
 from bot.db.wechat_store import WindowStore
@@ -76,9 +76,13 @@ class HandoffService:
         actor: Actor,
         openid: str | None,
         customer_id: int | None,
-        reason: str,
+        said: str | Sequence[str],
     ) -> tuple[int, bool]:
-        """(handoff id, True if opened now); an open one for the sender is reused."""
+        """(handoff id, True if opened now); an open one for the sender is reused.
+        `said`: her recent messages, oldest first, each kept as its own message of
+        the thread; the last one (her request) is the queue's reason."""
+        messages = [said] if isinstance(said, str) else [m for m in said if m]
+        messages = [m[:MAX_BODY] for m in messages] or ["转人工"]
         now = self._clock()
         with UnitOfWork(self._engine) as uow:
             store = self._current(uow)
@@ -93,11 +97,12 @@ class HandoffService:
                     "openid": openid,
                     "customer_id": customer_id,
                     "store_id": store.home_store(customer_id),
-                    "reason": reason[:MAX_BODY],
+                    "reason": messages[-1],
                     "created_at": now,
                 }
             )
-            store.add_message(handoff_id, "customer", reason[:MAX_BODY], now)
+            for text in messages:
+                store.add_message(handoff_id, "customer", text, now)
             audit(uow, now, actor, "handoff_open", customer_id, {"id": handoff_id})
             uow.commit()
         return handoff_id, True
@@ -118,7 +123,8 @@ class HandoffService:
             uow.commit()
 
     def queue(self, store_id: int | None = None) -> list[QueueEntry]:
-        """Waiting conversations, oldest first; names masked."""
+        """Waiting conversations, oldest first; names, phone numbers and codes
+        masked (clerks of the store read the queue)."""
         with UnitOfWork(self._engine) as uow:
             rows = self._current(uow).waiting(store_id)
             windows = WindowStore(uow.connection)
@@ -130,7 +136,7 @@ class HandoffService:
                     if row.customer_name
                     else "未绑定的顾客",
                     row.created_at,
-                    row.reason,
+                    mask_text(row.reason, [row.customer_name or ""]),
                     windows.get(row.openid) if row.openid else None,
                 )
                 for row in rows
@@ -143,8 +149,16 @@ class HandoffService:
             store = HandoffStore(uow.connection)
             if store.get(handoff_id) is None:
                 raise HandoffError(f"no handoff {handoff_id}")
+            name = store.customer_name(handoff_id) or ""
             return [
-                ThreadMessage(row.author, row.body, row.at, row.delivery)
+                ThreadMessage(
+                    row.author,
+                    mask_text(row.body, [name])
+                    if row.author == "customer"
+                    else row.body,
+                    row.at,
+                    row.delivery,
+                )
                 for row in store.messages(handoff_id)
             ]
 

@@ -68,7 +68,8 @@
     const c = customer.card;
     const seg = customer.segment;
     const head = el("div", { id: "customer-card" },
-      el("h2", {}, c.name + "（" + c.member_no + "）"),
+      el("h2", {}, c.salutation + "（" + c.member_no + "）"),
+      c.birthday ? el("p", { class: "birthday" }, "生日 " + c.birthday) : "",
       kv([["会员等级", c.level], ["门店", c.store], ["累计消费", c.spend], ["订单数", c.orders],
           ["最近购买", c.last_purchase], ["客群", seg ? seg.segment + "·" + seg.tier : c.value_label],
           ["生命周期", seg ? seg.lifecycle : ""], ["预计价值", (customer.clv || "") + (customer.clv_basis || "")], ["消息", c.consent],

@@ -227,6 +227,24 @@ def test_handoff_queue_reply_and_close(handoff, engine, she_wrote):
         handoff.reply(first, "s01c1", "还在吗", lambda o, x: None)
 
 
+def test_her_messages_stay_apart_and_phones_and_codes_are_masked_for_clerks(
+    handoff, engine
+):
+    said = ["我的手机号是13800000001，收到的码是123456", "衣服破了", "转人工"]
+    first, _ = handoff.open(actor("oOldPhone0001"), "oOldPhone0001", 1, said)
+    (entry,) = handoff.queue(store_id=1)
+    assert entry.reason == "转人工"  # her request, not three messages glued
+    bodies = [m.body for m in handoff.thread(first)]
+    assert bodies == ["我的手机号是138****0001，收到的码是******", "衣服破了", "转人工"]
+    with engine.connect() as conn:  # kept as she wrote it, masked only when read
+        stored = conn.execute(
+            select(t.handoff_messages.c.body)
+            .where(t.handoff_messages.c.handoff_id == first)
+            .order_by(t.handoff_messages.c.id)
+        ).scalars()
+        assert list(stored) == said
+
+
 def test_a_failed_reply_is_kept_and_reported(handoff, she_wrote):
     first, _ = handoff.open(actor("oOldPhone0001"), "oOldPhone0001", 1, "转人工")
     she_wrote()

@@ -43,10 +43,14 @@ def test_a_lookup_by_phone_returns_the_card_computed_from_the_orders(
                 t.orders.c.customer_id == 1
             )
         ).one()
-        name = conn.execute(
-            select(t.customers.c.name).where(t.customers.c.id == 1)
-        ).scalar_one()
+        name, gender = conn.execute(
+            select(t.customers.c.name, t.customers.c.gender).where(
+                t.customers.c.id == 1
+            )
+        ).one()
     assert card.customer_id == 1
+    title = {"F": "女士", "M": "先生"}.get(gender)
+    assert card.salutation == (name[0] + title if title else card.masked_name)
     assert card.order_count == count
     assert card.lifetime_spend_fen == spend
     assert card.masked_name == name[0] + "*" * (len(name) - 1)
