@@ -6,49 +6,16 @@ them to docs/ for the README; the tests never touch tracked files)."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from bot.config import PROJECT_ROOT
 from bot.db import tables as t
+from tests.e2e.browser import SHOTS, log_in, needs_chromium
 
-CHROMIUM = Path(os.environ.get("SALESBOT_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = PROJECT_ROOT / "var" / "screenshots"
-SHOTS.mkdir(parents=True, exist_ok=True)
-TABLET = {"width": 1280, "height": 800}
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium",
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        yield browser
-        browser.close()
-
-
-def log_in(browser, consoles: str, username: str):
-    page = browser.new_page(viewport=TABLET)
-    page.goto(f"{consoles}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo1234")
-    with page.expect_navigation():
-        page.click("#login")
-    page.wait_for_load_state("networkidle")
-    return page
+pytestmark = needs_chromium
 
 
 def newest_suggestion(page) -> int:

@@ -169,6 +169,16 @@
     messages.replaceChildren();
     renderCard(null);
   });
+  // Narrow screens show one pane at a time: the chat, or her card and the queues.
+  const bench = document.getElementById("workbench");
+  const tabs = { chat: document.getElementById("tab-chat"), customer: document.getElementById("tab-customer") };
+  function showPane(name) {
+    bench.classList.toggle("show-customer", name === "customer");
+    Object.entries(tabs).forEach(([key, tab]) => tab.setAttribute("aria-selected", String(key === name)));
+    if (name === "customer") document.getElementById("tab-badge").hidden = true;
+  }
+  tabs.chat.addEventListener("click", () => showPane("chat"));
+  tabs.customer.addEventListener("click", () => showPane("customer"));
   refreshCard();
   refreshQueue();
   refreshTasks();

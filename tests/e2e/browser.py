@@ -1,0 +1,31 @@
+"""Driving the consoles in Debian's Chromium through Playwright: shared helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+
+CHROMIUM = Path(os.environ.get("SALESBOT_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = PROJECT_ROOT / "var" / "screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
+TABLET = {"width": 1280, "height": 800}
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium",
+)
+
+
+def log_in(browser, consoles: str, username: str, viewport: dict | None = None):
+    page = browser.new_page(viewport=viewport or TABLET)
+    page.goto(f"{consoles}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo1234")
+    with page.expect_navigation():
+        page.click("#login")
+    page.wait_for_load_state("networkidle")
+    return page
