@@ -57,7 +57,8 @@ def _birthday(card: CustomerCard) -> str:
     """'4月5日（还有11天）' when her birthday is soon, else ''."""
     if card.birthday is None:
         return ""
-    until = "就是今天" if card.days_to_birthday == 0 else f"还有{card.days_to_birthday}天"
+    days = card.days_to_birthday
+    until = "就是今天" if days == 0 else f"还有{days}天"
     return f"{card.birthday.month}月{card.birthday.day}日（{until}）"
 
 
