@@ -121,6 +121,15 @@ class ConversationLog:
     def tracker(self) -> TrackerStore:
         return self._tracker
 
+    def stores(self, viewer: Viewer) -> list[tuple[int, str]]:
+        """(id, name) of the stores this viewer may filter by: all for head office,
+        her own otherwise."""
+        query = select(t.stores.c.id, t.stores.c.name).order_by(t.stores.c.code)
+        if not viewer.head_office:
+            query = query.where(t.stores.c.id == viewer.store_id)
+        with self._engine.connect() as conn:
+            return [(int(i), name) for i, name in conn.execute(query)]
+
     def rows(self, viewer: Viewer, filters: Filters) -> list[Row]:
         start = dt.datetime.combine(filters.start, dt.time(), self._tz).timestamp()
         end_day = filters.end + dt.timedelta(days=1)
@@ -199,15 +208,20 @@ class ConversationLog:
     ) -> None:
         """Mark a user turn as misunderstood; `correct_intent` must be a known one.
         The turn is kept as the manager read it (masked)."""
+        if not correct_intent:
+            raise ValueError("请先选择正确的意图")
         if correct_intent not in self._intents:
-            raise ValueError(f"unknown intent {correct_intent!r}")
+            raise ValueError(f"没有这个意图：{correct_intent}")
         *_, turns = self._readable(viewer, sender_id)
         turn = next(
             (x for x in turns if x.event_id == event_id and x.author != "bot"),
             None,
         )
         if turn is None:
-            raise LookupError(f"no user turn {event_id} in {sender_id!r}")
+            raise LookupError("这段对话里没有这句话")
+        if correct_intent == turn.intent:
+            # written out as training data, it would teach the model nothing new
+            raise ValueError("正确的意图和机器人的判断相同，不是理解错误")
         try:
             with UnitOfWork(self._engine) as uow:
                 uow.connection.execute(
@@ -224,7 +238,7 @@ class ConversationLog:
                 audit(uow, self._clock(), viewer.actor(), "flag_turn", None)
                 uow.commit()
         except IntegrityError:
-            raise ValueError("this turn is already flagged") from None
+            raise ValueError("这句话已经标记过了") from None
 
     def csv(self, viewer: Viewer, filters: Filters) -> str:
         out = io.StringIO()

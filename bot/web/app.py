@@ -7,6 +7,7 @@ the Rasa server from the server side, through the console channel and its secret
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from bot.services.staff_auth import LoginRefused
 from bot.web import clerk, manager
+from bot.web.inputs import OneLineBadRequests, form_of
 from bot.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -36,6 +38,9 @@ def create_app(
     secure_cookies: bool = False,
 ) -> web.Application:
     app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, OneLineBadRequests) for f in server_log.filters):
+        server_log.addFilter(OneLineBadRequests())
     app["services"] = services
     app["auth"] = auth
     app["conversations"] = conversations
@@ -97,10 +102,13 @@ async def login_form(request: web.Request, error: str | None = None) -> web.Resp
 
 
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await form_of(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie, str(form.get("csrf", ""))):
-        return web.json_response({"error": "CSRF"}, status=403)
+    given = str(form.get("csrf", ""))
+    if not cookie or not secrets.compare_digest(cookie.encode(), given.encode()):
+        return web.json_response(
+            {"error": "页面已过期，请刷新后再登录（CSRF）"}, status=403
+        )
     address = request.remote or "unknown"
     if not request.app["throttle"].allow(address):
         answer = await login_form(request, "尝试次数过多，请5分钟后再试")

@@ -13,6 +13,7 @@ from bot.config import business_timezone
 from bot.locale.zh.wechat import route_label, window_note
 from bot.services.handoff import HandoffError, WindowClosed
 from bot.timeutil import utcnow
+from bot.web.inputs import MAX_ID, bad_request
 
 MAX_MESSAGE = 500
 
@@ -40,10 +41,10 @@ async def page(request: web.Request) -> web.Response:
 async def _json(request: web.Request) -> dict:
     try:
         body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body must be JSON") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise bad_request(request, "请求内容不是有效的 JSON") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
+        raise bad_request(request, "请求内容应为 JSON 对象")
     return body
 
 
@@ -111,7 +112,7 @@ async def outcome(request: web.Request) -> web.Response:
     body = await _json(request)
     suggestion, result = body.get("id"), body.get("outcome")
     if not isinstance(suggestion, int) or result not in ("bought", "declined"):
-        return web.json_response({"error": "id and outcome are required"}, status=400)
+        return web.json_response({"error": "缺少推荐编号或结果"}, status=400)
     customer_id = await _customer(request)
     if customer_id is None:
         return web.json_response({"error": "没有当前顾客"}, status=409)
@@ -178,7 +179,7 @@ def _window(entry, now) -> dict:
 async def _own_handoff(request: web.Request) -> int:
     handoff_id = int(request.match_info["id"])
     if handoff_id not in {e.id for e in await _queue(request)}:
-        raise web.HTTPNotFound(text="no such conversation waiting in your store")
+        raise web.HTTPNotFound(text="本店没有这位等待人工的顾客")
     return handoff_id
 
 
@@ -248,15 +249,18 @@ async def finish_task(request: web.Request) -> web.Response:
 
     staff = request["staff"]
     if staff.store_id is None and not staff.head_office:
-        raise web.HTTPNotFound(text="no such task in your store")
+        raise web.HTTPNotFound(text="本店没有这条任务")
+    task_id = int(request.match_info["id"])
+    if task_id > MAX_ID:
+        raise web.HTTPNotFound(text="本店没有这条任务")
     try:
         await asyncio.to_thread(
             request.app["services"].care.finish_task,
-            int(request.match_info["id"]),
+            task_id,
             _scope(request),
             staff.actor(),
             request.match_info["outcome"] == "done",
         )
     except TaskError:
-        raise web.HTTPNotFound(text="no such task in your store") from None
+        raise web.HTTPNotFound(text="本店没有这条任务") from None
     return web.json_response({"ok": True})

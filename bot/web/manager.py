@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.config import business_timezone
 from bot.services.conversations import Filters, NotYours, Viewer
 from bot.timeutil import local_date, utcnow
+from bot.web.inputs import FIRST_DAY, MAX_ID, bad_request, day_of, form_of, id_of
 
 CHARTS = ("conversations", "recommendations", "care", "segments", "migration")
 FLAGS = ("low_confidence", "fallback", "handoff")
@@ -37,16 +38,13 @@ def filters_of(request: web.Request) -> Filters:
     """Filters from the query string; bad values are a 400, not a crash."""
     query = request.query
     today = local_date(utcnow(), business_timezone())
-    try:
-        end = dt.date.fromisoformat(query.get("end") or today.isoformat())
-        start = dt.date.fromisoformat(
-            query.get("start") or (end - dt.timedelta(days=6)).isoformat()
-        )
-        store = int(query["store"]) if query.get("store") else None
-    except ValueError:
-        raise web.HTTPBadRequest(text="dates are YYYY-MM-DD, store a number") from None
-    if start > end or (end - start).days > 92:
-        raise web.HTTPBadRequest(text="choose a range of at most 93 days")
+    end = day_of(request, "end", today)
+    start = day_of(request, "start", max(end - dt.timedelta(days=6), FIRST_DAY))
+    store = id_of(request, "store")
+    if start > end:
+        raise bad_request(request, "开始日期不能晚于结束日期")
+    if (end - start).days > 92:
+        raise bad_request(request, "一次最多查看93天，请缩小日期范围")
     return Filters(
         start=start,
         end=end,
@@ -62,7 +60,22 @@ def filters_of(request: web.Request) -> Filters:
 async def listing(request: web.Request) -> web.Response:
     from bot.web.app import render
 
-    filters = filters_of(request)
+    try:
+        filters = filters_of(request)
+    except web.HTTPBadRequest as refused:
+        # the page again, with the default filters and what was wrong, inline
+        answer = render(
+            request,
+            "manager.html",
+            rows=[],
+            filters=_default_filters(),
+            query="",
+            intents=request.app["intents"],
+            stores=await _stores(request),
+            error=refused.text,
+        )
+        answer.set_status(400)
+        return answer
     rows = await asyncio.to_thread(
         request.app["conversations"].rows, viewer_of(request), filters
     )
@@ -73,7 +86,20 @@ async def listing(request: web.Request) -> web.Response:
         filters=filters,
         query=urlencode(dict(request.query)),
         intents=request.app["intents"],
+        stores=await _stores(request),
+        error=None,
     )
+
+
+async def _stores(request: web.Request) -> list[tuple[int, str]]:
+    return await asyncio.to_thread(
+        request.app["conversations"].stores, viewer_of(request)
+    )
+
+
+def _default_filters() -> Filters:
+    end = local_date(utcnow(), business_timezone())
+    return Filters(start=end - dt.timedelta(days=6), end=end)
 
 
 async def export(request: web.Request) -> web.Response:
@@ -111,10 +137,13 @@ async def conversation(request: web.Request) -> web.Response:
 
 
 async def flag(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await form_of(request)
     sender = str(form.get("sender", ""))
+    event_text = str(form.get("event_id", ""))
+    if not event_text.isdigit() or int(event_text) > MAX_ID:
+        raise bad_request(request, "要标记的那句话不对，请刷新页面后重试")
+    event_id = int(event_text)
     try:
-        event_id = int(str(form.get("event_id", "")))
         await asyncio.to_thread(
             request.app["conversations"].flag,
             viewer_of(request),
@@ -125,7 +154,7 @@ async def flag(request: web.Request) -> web.Response:
     except NotYours:
         raise web.HTTPForbidden(text="这段对话属于其他门店") from None
     except (ValueError, LookupError) as error:
-        raise web.HTTPBadRequest(text=str(error)) from None
+        raise bad_request(request, str(error)) from None
     raise web.HTTPFound("/manager/conversation?" + urlencode({"id": sender}))
 
 

@@ -18,6 +18,8 @@ from collections import defaultdict, deque
 
 from aiohttp import web
 
+from bot.web.inputs import form_of
+
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "salesbot_session"
@@ -65,7 +67,7 @@ async def security(request: web.Request, handler):
         if staff is None:
             if request.method == "GET" and not path.startswith("/api/"):
                 raise web.HTTPFound("/login")
-            return web.json_response({"error": "login required"}, status=401)
+            return web.json_response({"error": "请先登录"}, status=401)
         if path.startswith("/manager") and not staff.is_manager:
             return _refuse(request, 403, "只有店长和总部可以查看")
         if request.method == "POST" and not await _csrf_ok(request, staff.csrf_token):
@@ -91,8 +93,10 @@ async def _csrf_ok(request: web.Request, expected: str) -> bool:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        given = (await request.post()).get("csrf")
-    return isinstance(given, str) and hmac.compare_digest(given, expected)
+        given = (await form_of(request)).get("csrf")
+    return isinstance(given, str) and hmac.compare_digest(
+        given.encode(), expected.encode()
+    )
 
 
 def _refuse(request: web.Request, status: int, message: str) -> web.Response:

@@ -193,14 +193,19 @@ def bot(demo_db, demo_model_dir, wechat_api, tmp_path_factory) -> Iterator[Bot]:
 
 
 @pytest.fixture(scope="session")
-def consoles(bot, tmp_path_factory) -> Iterator[str]:
+def consoles_log(tmp_path_factory) -> Path:
+    """Where the consoles' server writes its log."""
+    return tmp_path_factory.mktemp("web-logs") / "web.log"
+
+
+@pytest.fixture(scope="session")
+def consoles(bot, consoles_log) -> Iterator[str]:
     """The consoles (`salesbot web`) beside the running bot; yields the base URL."""
     from bot.runtime.servers import start_web_server
 
     port = free_port()
-    logs = tmp_path_factory.mktemp("web-logs")
     env = {**bot.env, "SALESBOT_RASA_URL": bot.base_url}
-    web = start_web_server(port, env, logs / "web.log", PROJECT_ROOT)
+    web = start_web_server(port, env, consoles_log, PROJECT_ROOT)
     try:
         web.wait_healthy(60)
         yield f"http://127.0.0.1:{port}"

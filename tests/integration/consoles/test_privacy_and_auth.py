@@ -168,15 +168,23 @@ def test_flags_become_nlu_training_data(world):
     assert row.customer.endswith("*") and row.lowest_confidence == 0.4
     view = log.transcript(manager, "console:s01c1:1:1")
     assert view.turns[0].text == "查138****0000"
-    with pytest.raises(ValueError):
-        log.flag(manager, "console:s01c1:1:1", view.turns[0].event_id, "no_such")
-    log.flag(manager, "console:s01c1:1:1", view.turns[0].event_id, "ask_history")
+    turn = view.turns[0]
+    with pytest.raises(ValueError, match="没有这个意图"):
+        log.flag(manager, "console:s01c1:1:1", turn.event_id, "no_such")
+    with pytest.raises(ValueError, match="请先选择"):
+        log.flag(manager, "console:s01c1:1:1", turn.event_id, "")
+    with pytest.raises(ValueError, match="和机器人的判断相同"):
+        log.flag(manager, "console:s01c1:1:1", turn.event_id, turn.intent)
+    log.flag(manager, "console:s01c1:1:1", turn.event_id, "ask_history")
     text, count = export_corrections(engine)
     data = yaml.safe_load(text)
     assert count == 1
     assert data["nlu"] == [{"intent": "ask_history", "examples": "- 查138****0000\n"}]
     other_store = Viewer(14, "s02m", "manager", 2)
     assert log.rows(other_store, _filters()) == []
+    assert [i for i, _ in log.stores(other_store)] == [2]
+    head_office = Viewer(99, "hq", "head_office", None)
+    assert len(log.stores(head_office)) > 1
 
 
 def _filters():
