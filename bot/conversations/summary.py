@@ -40,6 +40,7 @@ class Turn:
     intent: str | None = None
     confidence: float | None = None
     actions: tuple[str, ...] = ()
+    handoff: bool = False  # said to or by a person in the handoff queue, not the bot
 
 
 def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:

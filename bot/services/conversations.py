@@ -201,7 +201,32 @@ class ConversationLog:
             )
             for turn in transcript(events)
         )
+        handed = self._handoff_turns(sender_id, names)
+        turns = tuple(sorted((*turns, *handed), key=lambda turn: turn.at))
         return summary, people, store_id, turns
+
+    def _handoff_turns(self, sender_id: str, names: list[str]) -> tuple[Turn, ...]:
+        """What she wrote to the clerks and what they replied while her
+        conversation waited in the handoff queue (the bot was silent then). The
+        messages copied into the queue when it opened are already turns."""
+        queue, said = t.handoffs, t.handoff_messages
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(said.c.id, said.c.author, said.c.body, said.c.at)
+                .join(queue, said.c.handoff_id == queue.c.id)
+                .where(queue.c.sender_id == sender_id, said.c.at > queue.c.created_at)
+                .order_by(said.c.at, said.c.id)
+            ).all()
+        return tuple(
+            Turn(
+                -row.id,
+                row.at.replace(tzinfo=dt.timezone.utc).timestamp(),
+                "clerk" if row.author == "staff" else "customer",
+                mask_text(row.body, names),
+                handoff=True,
+            )
+            for row in rows
+        )
 
     def flag(
         self, viewer: Viewer, sender_id: str, event_id: int, correct_intent: str

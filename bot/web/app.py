@@ -15,6 +15,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from bot.locale.zh.intents import channel_label, intent_label
 from bot.services.staff_auth import LoginRefused
 from bot.web import clerk, manager
 from bot.web.inputs import OneLineBadRequests, form_of
@@ -53,6 +54,8 @@ def create_app(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
+    app["templates"].filters["intent_label"] = intent_label
+    app["templates"].filters["channel_label"] = channel_label
     app.on_startup.append(_open_client)
     app.on_cleanup.append(_close_client)
     app.router.add_get("/health", health)

@@ -55,3 +55,16 @@ OTHER = {
     "human_handoff": "转人工",
     "nlu_fallback": "没听懂",
 }
+
+CHANNELS = {"console": "店员工作台", "wechat": "微信", "rest": "接口"}
+
+
+def intent_label(name: str | None) -> str:
+    """An intent as managers read it (what a clerk would ask for), else its name."""
+    if not name:
+        return "-"
+    return CLERK.get(name) or CUSTOMER.get(name) or OTHER.get(name) or name
+
+
+def channel_label(name: str | None) -> str:
+    return CHANNELS.get(name or "", name or "-")

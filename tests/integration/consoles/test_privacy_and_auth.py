@@ -18,6 +18,7 @@ from bot.services.customers import Actor
 from bot.services.handoff import HandoffService
 from bot.services.privacy import ERASED_NAME, forget, purge
 from bot.services.staff_auth import AuthRules, LoginRefused, StaffAuth
+from bot.services.wechat_windows import WindowService
 from tests.conftest import SHANGHAI, demo_config, migrated_sqlite
 
 NOW = dt.datetime(2026, 11, 25, 4, 0)
@@ -227,3 +228,44 @@ def test_a_transcript_lists_only_its_own_clerks_suggestions(world):
         first = conn.execute(select(t.products.c.name).where(t.products.c.id == 1))
         name = first.scalar_one()
     assert view.suggestions == ((name, "personal", "bought"),)
+
+
+def test_a_transcript_holds_the_handoff_part_in_order_and_masked(world):
+    engine, tracker = world
+    with engine.begin() as conn:
+        conn.execute(
+            t.customers.update()
+            .where(t.customers.c.id == 1)
+            .values(wechat_openid="oW1")
+        )
+    opened = NOW - dt.timedelta(minutes=30)
+    she_asked = [
+        {
+            "event": "user",
+            "text": "转人工",
+            "input_channel": "wechat",
+            "parse_data": {"intent": {"name": "human_handoff", "confidence": 0.9}},
+        },
+        {"event": "bot", "text": "好的，正在为您转接"},
+    ]
+    at = opened.replace(tzinfo=dt.timezone.utc).timestamp() - 10
+    add_events(tracker, "wx:oW1", she_asked, at)
+    clock = Clock()
+    clock.now = opened
+    handoff = HandoffService(engine, _knowledge(), clock=clock)
+    handoff_id, _ = handoff.open(Actor("wx:oW1", "wechat"), "oW1", 1, "转人工")
+    clock.now = opened + dt.timedelta(minutes=1)
+    handoff.customer_said(handoff_id, "我电话13800000001，衣服破了")
+    WindowService(engine, clock).interacted("oW1", "text")  # she wrote: WeChat opens
+    clock.now = opened + dt.timedelta(minutes=2)
+    handoff.reply(handoff_id, "s01c1", "您好，我马上帮您看", lambda o, x: None)
+    log = ConversationLog(engine, tracker, SHANGHAI, ["lookup_customer"])
+    head_office = Viewer(99, "hq", "head_office", None)
+    view = log.transcript(head_office, "wx:oW1")
+    said = [(turn.author, turn.text, turn.handoff) for turn in view.turns]
+    assert said == [
+        ("customer", "转人工", False),
+        ("bot", "好的，正在为您转接", False),
+        ("customer", "我电话138****0001，衣服破了", True),
+        ("clerk", "您好，我马上帮您看", True),
+    ]
