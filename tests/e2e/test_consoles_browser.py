@@ -112,10 +112,12 @@ def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):
     with manager.expect_navigation():
         link.click()
     form = manager.locator("form.flag").first
+    assert form.locator("select").input_value() == ""  # no guess offered
     form.locator("select").select_option("out_of_scope")
     with manager.expect_navigation():
         form.locator("button").click()
-    assert "已标记：应为 out_of_scope" in manager.inner_text("ol.transcript")
+    flagged = manager.locator("ol.transcript .tag[title=out_of_scope]")
+    assert flagged.inner_text() == "已标记：应为 超出范围"
     sender = re.search(r"id=([^&]+)", manager.url).group(1)
     assert sender.startswith("console")
 
