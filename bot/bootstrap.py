@@ -65,6 +65,12 @@ class Services:
         return IdentityService(self.engine, self.knowledge, code_sender())
 
     @cached_property
+    def live(self):
+        from bot.services.live import LiveState
+
+        return LiveState(self.engine)
+
+    @cached_property
     def handoff(self) -> HandoffService:
         from bot.services.handoff import HandoffService
 

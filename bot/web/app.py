@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.locale.zh.intents import channel_label, intent_label
 from bot.services.staff_auth import LoginRefused
-from bot.web import clerk, manager
+from bot.web import clerk, live, manager
 from bot.web.inputs import OneLineBadRequests, form_of
 from bot.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -65,6 +65,7 @@ def create_app(
     app.router.add_post("/logout", logout)
     app.router.add_static("/static/", HERE / "static")
     clerk.add_routes(app)
+    live.add_routes(app)
     manager.add_routes(app)
     return app
 

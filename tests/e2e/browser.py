@@ -27,5 +27,12 @@ def log_in(browser, consoles: str, username: str, viewport: dict | None = None):
     page.fill("input[name=password]", "demo1234")
     with page.expect_navigation():
         page.click("#login")
-    page.wait_for_load_state("networkidle")
+    if page.url.rstrip("/") == consoles:
+        # the tablet keeps its live-update stream open, so the network is never
+        # idle: wait for the stream to say hello and the first lists to load
+        page.wait_for_selector("body[data-live=on]", state="attached")
+        page.wait_for_selector("#handoffs > *", state="attached")
+        page.wait_for_selector("#tasks > *", state="attached")
+    else:
+        page.wait_for_load_state("networkidle")
     return page

@@ -29,8 +29,14 @@ def sideways(page) -> int:
 def tappable(page, selector: str) -> None:
     """On screen, visible and at least 44 x 44 CSS pixels."""
     control = page.locator(selector).first
-    assert control.is_visible(), selector
-    box = control.bounding_box()
+    box = None
+    for _ in range(20):  # the card is re-drawn after each answer: wait it out
+        control.wait_for(state="visible", timeout=10_000)
+        box = control.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(250)
+    assert box is not None, selector
     width = page.viewport_size["width"]
     assert box["height"] >= 44 and box["width"] >= 44, (selector, box)
     assert box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)

@@ -179,9 +179,45 @@
   }
   tabs.chat.addEventListener("click", () => showPane("chat"));
   tabs.customer.addEventListener("click", () => showPane("customer"));
+  // Live updates: the server pushes "handoffs" and "tasks" (server-sent events);
+  // a new waiting customer lights the badge and, unless turned off, beeps.
+  const badge = document.getElementById("live-badge");
+  const soundToggle = document.getElementById("sound-toggle");
+  let soundOn = localStorage.getItem("salesbot-sound") !== "off";
+  function showSound() { soundToggle.textContent = soundOn ? "提示音：开" : "提示音：关"; soundToggle.setAttribute("aria-pressed", String(soundOn)); }
+  soundToggle.addEventListener("click", () => { soundOn = !soundOn; localStorage.setItem("salesbot-sound", soundOn ? "on" : "off"); showSound(); });
+  showSound();
+  let audio = null;
+  function beep() {
+    if (!soundOn) return;
+    try {
+      audio = audio || new AudioContext();
+      const tone = audio.createOscillator(); const gain = audio.createGain();
+      tone.frequency.value = 880; gain.gain.value = 0.15;
+      tone.connect(gain).connect(audio.destination);
+      tone.start(); tone.stop(audio.currentTime + 0.25);
+    } catch (e) { /* no audio on this device */ }
+  }
+  let waiting = null;
+  function onHandoffs(event) {
+    const count = JSON.parse(event.data).handoffs;
+    if (waiting !== null && count > waiting) {
+      beep();
+      badge.textContent = String(count); badge.hidden = false;
+      const tabBadge = document.getElementById("tab-badge");
+      if (!bench.classList.contains("show-customer")) { tabBadge.textContent = String(count); tabBadge.hidden = false; }
+    }
+    if (count === 0) badge.hidden = true;
+    waiting = count;
+    refreshQueue();
+  }
+  badge.addEventListener("click", () => { badge.hidden = true; showPane("customer"); queue.scrollIntoView(); });
+  const live = new EventSource("/api/events");
+  live.addEventListener("hello", (event) => { waiting = JSON.parse(event.data).handoffs; document.body.dataset.live = "on"; });
+  live.addEventListener("handoffs", onHandoffs);
+  live.addEventListener("tasks", () => refreshTasks());
+  live.addEventListener("error", () => { document.body.dataset.live = "off"; });
   refreshCard();
   refreshQueue();
   refreshTasks();
-  setInterval(refreshQueue, 15000);
-  setInterval(refreshTasks, 60000);
 })();
