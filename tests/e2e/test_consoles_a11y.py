@@ -71,6 +71,7 @@ def test_the_login_and_managers_pages_have_no_serious_violations(consoles, brows
         page.goto(f"{consoles}{path}")
         page.wait_for_load_state("networkidle")
         assert violations(page) == [], path
+    page.goto(f"{consoles}/manager")
     link = page.locator("table.log tbody tr a").first
     assert link.count(), "no conversation to open (the clerk's tests above make one)"
     with page.expect_navigation():
