@@ -65,6 +65,12 @@ class Services:
         return IdentityService(self.engine, self.knowledge, code_sender())
 
     @cached_property
+    def worklist(self):
+        from bot.services.worklist import WorklistService
+
+        return WorklistService(self.engine, config.business_timezone())
+
+    @cached_property
     def live(self):
         from bot.services.live import LiveState
 

@@ -406,3 +406,23 @@ shared_tokens = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", DateTime),
 )
+
+# A clerk's marks on her worklist: what she did about a follow-up (sent, called,
+# done) or until when she put it off (snoozed); the latest mark per item and clerk
+# counts. `outbox_id` is empty for a "keep in touch" item (a lapsed customer).
+worklist_marks = Table(
+    "worklist_marks",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column(
+        "outbox_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("care_outbox.id"),
+    ),
+    Column("action", String(16), nullable=False),
+    Column("until", DateTime),
+    Column("at", DateTime, nullable=False),
+    Index("ix_worklist_marks_staff_customer", "staff_id", "customer_id"),
+)

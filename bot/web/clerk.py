@@ -29,6 +29,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/handoffs/{id:\\d+}/reply", handoff_reply)
     app.router.add_post("/api/handoffs/{id:\\d+}/close", handoff_close)
     app.router.add_get("/api/tasks", tasks)
+    app.router.add_get("/api/worklist", worklist)
+    app.router.add_post("/api/worklist/mark", mark_worklist)
     app.router.add_post("/api/tasks/{id:\\d+}/{outcome:done|skip}", finish_task)
 
 
@@ -263,4 +265,93 @@ async def finish_task(request: web.Request) -> web.Response:
         )
     except TaskError:
         raise web.HTTPNotFound(text="本店没有这条任务") from None
+    return web.json_response({"ok": True})
+
+
+def _own_store(request: web.Request):
+    staff = request["staff"]
+    if staff.store_id is None or staff.staff_id is None:
+        raise web.HTTPForbidden(text="工作清单属于门店店员")
+    return staff
+
+
+async def worklist(request: web.Request) -> web.Response:
+    """Her follow-ups of today, a page at a time, and lapsed customers."""
+    staff = _own_store(request)
+    page = request.query.get("page", "1")
+    if not page.isdigit() or int(page) > MAX_ID:
+        raise bad_request(request, "页码应为数字")
+    found = await asyncio.to_thread(
+        request.app["services"].worklist.worklist,
+        staff.staff_id,
+        staff.store_id,
+        staff.actor(),
+        int(page),
+    )
+    stages = request.app["services"].knowledge.segments.lifecycle.names
+    return web.json_response(
+        {
+            "page": found.page,
+            "pages": found.pages,
+            "total": found.total,
+            "items": [
+                {
+                    "id": i.id,
+                    "customer_id": i.customer_id,
+                    "customer": i.customer,
+                    "member_no": i.member_no,
+                    "label": i.label,
+                    "due": i.due.isoformat(),
+                    "body": i.body,
+                    "clerk_sends": i.route == "associate" or i.status == "task",
+                }
+                for i in found.items
+            ],
+            "keep_in_touch": [
+                {
+                    "customer_id": c.customer_id,
+                    "customer": c.customer,
+                    "member_no": c.member_no,
+                    "stage": stages.get(c.lifecycle, c.lifecycle),
+                    "days": c.days_since_purchase,
+                    "as_of": c.as_of.isoformat(),
+                    "last_contact": c.last_contact.isoformat()
+                    if c.last_contact
+                    else None,
+                }
+                for c in found.keep_in_touch
+            ],
+        }
+    )
+
+
+async def mark_worklist(request: web.Request) -> web.Response:
+    from bot.services.worklist import ACTIONS, WorklistError
+
+    staff = _own_store(request)
+    body = await _json(request)
+    customer_id, outbox_id = body.get("customer_id"), body.get("outbox_id")
+    action = body.get("action")
+    if (
+        not isinstance(customer_id, int)
+        or not 0 < customer_id <= MAX_ID
+        or not (
+            outbox_id is None
+            or (isinstance(outbox_id, int) and 0 < outbox_id <= MAX_ID)
+        )
+        or action not in ACTIONS
+    ):
+        return web.json_response({"error": "缺少顾客、事项或操作"}, status=400)
+    try:
+        await asyncio.to_thread(
+            request.app["services"].worklist.mark,
+            staff.staff_id,
+            staff.store_id,
+            staff.actor(),
+            customer_id,
+            action,
+            outbox_id,
+        )
+    except WorklistError:
+        raise web.HTTPNotFound(text="本店没有这条跟进") from None
     return web.json_response({"ok": True})

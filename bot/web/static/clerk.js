@@ -127,6 +127,57 @@
     });
   }
 
+  const workList = document.getElementById("worklist");
+  const keep = document.getElementById("keep-in-touch");
+  let workPage = 1;
+
+  function action(label, body, cls) {
+    const button = el("button", { class: "small" + (cls ? " " + cls : "") }, label);
+    button.addEventListener("click", async () => {
+      try { await call("POST", "/api/worklist/mark", body); } catch (e) { show("没记上：" + e.message, "bot"); }
+      refreshWorklist();
+    });
+    return button;
+  }
+
+  async function refreshWorklist() {
+    let data;
+    try { data = await call("GET", "/api/worklist?page=" + workPage); } catch (e) { return; }
+    if (!data) return;
+    workPage = data.page;
+    document.getElementById("worklist-count").textContent = "共" + data.total + "条";
+    document.getElementById("worklist-page").textContent = " 第" + data.page + "/" + data.pages + "页 ";
+    document.getElementById("worklist-prev").disabled = data.page <= 1;
+    document.getElementById("worklist-next").disabled = data.page >= data.pages;
+    workList.replaceChildren();
+    if (!data.items.length) workList.append(el("p", { class: "muted" }, "今天的跟进都做完了"));
+    data.items.forEach((item) => {
+      const ids = { customer_id: item.customer_id, outbox_id: item.id };
+      const buttons = [];
+      if (item.clerk_sends) {
+        const copy = el("button", { class: "small secondary" }, "复制文字");
+        copy.addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(item.body));
+        buttons.push(copy, action("已发送", { ...ids, action: "sent" }));
+      }
+      buttons.push(action("已电话", { ...ids, action: "called" }), action("完成", { ...ids, action: "done" }),
+        action("明天再说", { ...ids, action: "snoozed" }, "secondary"));
+      workList.append(el("div", { class: "suggestion work-item", "data-id": String(item.id) },
+        el("div", {}, item.label + " · " + item.customer + "（" + item.member_no + "） · " + item.due),
+        el("div", { class: "body" }, item.body), el("div", { class: "actions" }, ...buttons)));
+    });
+    keep.replaceChildren();
+    if (!data.keep_in_touch.length) keep.append(el("p", { class: "muted" }, "暂无"));
+    data.keep_in_touch.forEach((c) => {
+      const ids = { customer_id: c.customer_id, outbox_id: null };
+      keep.append(el("div", { class: "suggestion keep", "data-customer": String(c.customer_id) },
+        el("div", {}, c.customer + "（" + c.member_no + "） · " + c.stage),
+        el("div", { class: "why" }, "最近购买：" + c.days + "天前（截至" + c.as_of + "） · 上次联系：" + (c.last_contact || "无")),
+        el("div", { class: "actions" }, action("已电话", { ...ids, action: "called" }), action("稍后", { ...ids, action: "snoozed" }, "secondary"))));
+    });
+  }
+  document.getElementById("worklist-prev").addEventListener("click", () => { workPage -= 1; refreshWorklist(); });
+  document.getElementById("worklist-next").addEventListener("click", () => { workPage += 1; refreshWorklist(); });
+
   async function refreshQueue() {
     let entries;
     try { entries = await call("GET", "/api/handoffs"); } catch (e) { return; }
@@ -215,9 +266,10 @@
   const live = new EventSource("/api/events");
   live.addEventListener("hello", (event) => { waiting = JSON.parse(event.data).handoffs; document.body.dataset.live = "on"; });
   live.addEventListener("handoffs", onHandoffs);
-  live.addEventListener("tasks", () => refreshTasks());
+  live.addEventListener("tasks", () => { refreshTasks(); refreshWorklist(); });
   live.addEventListener("error", () => { document.body.dataset.live = "off"; });
   refreshCard();
   refreshQueue();
   refreshTasks();
+  refreshWorklist();
 })();
