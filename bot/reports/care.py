@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.reports.fonts import use_cjk_font
 from bot.services.care_report import CareOutcomes
 
 
@@ -40,18 +41,27 @@ def save_outcomes_chart(report: CareOutcomes, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    use_cjk_font(plt)
     rows = report.by["trigger"]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    sent = ax.bar(x - 0.2, [r.rate for r in rows], 0.4, label="sent")
-    held = ax.bar(x + 0.2, [r.holdout_rate for r in rows], 0.4, label="holdout")
+    sent = ax.bar(
+        x - 0.2, [r.rate for r in rows], 0.4, label="已发送", color="tab:blue"
+    )
+    held = ax.bar(
+        x + 0.2,
+        [r.holdout_rate for r in rows],
+        0.4,
+        label="对照组（未发送）",
+        color="tab:orange",
+    )
     ax.bar_label(sent, labels=[f"{r.converted}/{r.sent}" for r in rows], fontsize=7)
     ax.bar_label(
         held, labels=[f"{r.holdout_converted}/{r.holdout}" for r in rows], fontsize=7
     )
     ax.set_xticks(x, labels=[r.group for r in rows])
-    ax.set_ylabel(f"ordered within {report.conversion_days} days")
-    ax.set_title(f"Care messages of the last {report.days} days: sent vs holdout")
+    ax.set_ylabel(f"{report.conversion_days}天内下单的比例")
+    ax.set_title(f"最近{report.days}天的关怀消息：发送 vs 对照组")
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

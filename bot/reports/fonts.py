@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC")
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
 
 
 def use_cjk_font(plt) -> None:
     """Prefer an installed CJK font (matplotlib falls back per glyph otherwise)."""
+    _register_cjk_fonts()
+    plt.rcParams["font.sans-serif"] = CJK_FONTS
+    plt.rcParams["axes.unicode_minus"] = False
+
+
+def _register_cjk_fonts() -> None:
+    """Make fonts installed after matplotlib built its font cache known to it
+    (`make browser` installs the CJK font on a machine that may have a cache)."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    chosen = [name for name in CJK_FONTS if name in installed]
-    plt.rcParams["font.sans-serif"] = [*chosen, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        lowered = path.lower()
+        if path not in known and ("wqy" in lowered or "cjk" in lowered):
+            font_manager.fontManager.addfont(path)

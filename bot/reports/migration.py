@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.reports.fonts import use_cjk_font
+
 
 def matrix(pairs: Sequence[tuple[str, str, int]], order: Sequence[str]) -> np.ndarray:
     """Counts: rows = segment before, columns = segment after, in `order`."""
@@ -41,6 +43,7 @@ def save_migration_chart(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    use_cjk_font(plt)
     counts = matrix(pairs, order)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(9, 7.5))
@@ -63,9 +66,9 @@ def save_migration_chart(
                     fontsize=7,
                     color=color,
                 )
-    ax.set_xlabel(f"segment on {end}")
-    ax.set_ylabel(f"segment on {start} (customers)")
-    ax.set_title(f"Segment migration {start} -> {end} (share of each row)")
+    ax.set_xlabel(f"{end} 的客群")
+    ax.set_ylabel(f"{start} 的客群（顾客数）")
+    ax.set_title(f"客群迁移 {start} → {end}（每行的占比）")
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "DejaVu Sans"]
+from bot.reports.fonts import use_cjk_font
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,7 @@ def save_confusion_chart(evaluations: list[Evaluation], path: Path, top: int = 1
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    _register_cjk_fonts()
-    plt.rcParams["font.sans-serif"] = CJK_FONTS
-    plt.rcParams["axes.unicode_minus"] = False
+    use_cjk_font(plt)
     fig, axes = plt.subplots(1, len(evaluations), figsize=(7 * len(evaluations), 5))
     for ax, evaluation in zip(
         axes if len(evaluations) > 1 else [axes], evaluations, strict=True
@@ -88,15 +86,3 @@ def _label(intent: str) -> str:
     from bot.locale.zh.intents import CLERK, OTHER
 
     return CLERK.get(intent) or OTHER.get(intent) or intent
-
-
-def _register_cjk_fonts() -> None:
-    """Make fonts installed after matplotlib built its font cache known to it
-    (`make browser` installs the CJK font on a machine that may have a cache)."""
-    from matplotlib import font_manager
-
-    known = {f.fname for f in font_manager.fontManager.ttflist}
-    for path in font_manager.findSystemFonts():
-        lowered = path.lower()
-        if path not in known and ("wqy" in lowered or "cjk" in lowered):
-            font_manager.fontManager.addfont(path)

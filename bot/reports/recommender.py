@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.recommend.offline import Comparison
+from bot.reports.fonts import use_cjk_font
 
 
 def metric_names(comparison: Comparison) -> list[str]:
@@ -39,6 +40,7 @@ def save_comparison_chart(comparison: Comparison, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    use_cjk_font(plt)
     metrics = metric_names(comparison)
     names = list(comparison.results)
     width = 0.8 / len(names)
@@ -50,10 +52,10 @@ def save_comparison_chart(comparison: Comparison, path: Path) -> None:
         ax.bar_label(bars, fmt="%.3f", fontsize=7)
     ax.set_xticks(x + width * (len(names) - 1) / 2, labels=metrics)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("mean over test customers")
+    ax.set_ylabel("测试顾客的平均值")
     ax.set_title(
-        f"Recommenders on a {comparison.holdout_days}-day holdout "
-        f"({comparison.test_customers} test customers, {comparison.items} items)"
+        f"推荐算法对比：最近{comparison.holdout_days}天留作验证"
+        f"（{comparison.test_customers}位测试顾客，{comparison.items}件商品）"
     )
     ax.legend()
     fig.tight_layout()
