@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,6 +91,18 @@ def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:
     )
 
 
+def _said(text: str) -> str:
+    """A tapped choice arrives as its payload (`/choose_option{"choice":"3"}`);
+    a manager reads what was tapped."""
+    if text.startswith("/choose_option"):
+        try:
+            choice = json.loads(text[len("/choose_option") :] or "{}").get("choice")
+        except (ValueError, AttributeError):
+            choice = None
+        return f"（点了第{choice}个选项）" if choice else "（点了一个选项）"
+    return text
+
+
 def transcript(events: Sequence[dict]) -> list[Turn]:
     """User messages with intent, confidence and the actions run for them; bot
     replies in between. Channel-made messages (`/greet` for a follow) are marked."""
@@ -109,7 +122,7 @@ def transcript(events: Sequence[dict]) -> list[Turn]:
                 event["id"],
                 float(event.get("timestamp") or 0),
                 author,
-                event.get("text") or "",
+                _said(event.get("text") or ""),
                 intent.get("name"),
                 intent.get("confidence"),
             )

@@ -73,3 +73,18 @@ def test_free_text_is_masked_for_managers():
     text = "帮我查一下13800000000，王晓梅说验证码是482913，+86 139 1234 5678"
     masked = mask_text(text, ["王晓梅"])
     assert masked == "帮我查一下138****0000，王**说验证码是******，139****5678"
+
+
+def test_a_tapped_choice_reads_as_what_was_tapped_not_its_payload():
+    events = [
+        user(1, '/choose_option{"choice":"3"}', "choose_option", 1.0),
+        user(2, "/choose_option", "choose_option", 1.0),
+        user(3, "/choose_option{broken", "choose_option", 1.0),
+        user(4, "她喜欢什么", "ask_preferences", 0.9),
+    ]
+    assert [t.text for t in transcript(events)] == [
+        "（点了第3个选项）",
+        "（点了一个选项）",
+        "（点了一个选项）",
+        "她喜欢什么",
+    ]
