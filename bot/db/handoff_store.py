@@ -103,6 +103,17 @@ class HandoffStore:
             .where(t.handoffs.c.id == handoff_id)
         ).scalar_one_or_none()
 
+    def said_while_waiting(self, sender_id: str):
+        """Her messages and the clerks' replies in this conversation's handoffs,
+        after each opened (what was copied in at opening left out), in order."""
+        queue, said = t.handoffs, t.handoff_messages
+        return self._c.execute(
+            select(said.c.id, said.c.author, said.c.body, said.c.at)
+            .join(queue, said.c.handoff_id == queue.c.id)
+            .where(queue.c.sender_id == sender_id, said.c.at > queue.c.created_at)
+            .order_by(said.c.at, said.c.id)
+        ).all()
+
     def messages(self, handoff_id: int):
         rows = t.handoff_messages
         return self._c.execute(

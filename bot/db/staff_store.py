@@ -29,6 +29,13 @@ class StaffStore:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
+    def stores(self, only: int | None = None) -> list[tuple[int, str]]:
+        """(id, name) of every store by code, or of the one store `only`."""
+        query = select(t.stores.c.id, t.stores.c.name).order_by(t.stores.c.code)
+        if only is not None:
+            query = query.where(t.stores.c.id == only)
+        return [(int(i), name) for i, name in self._c.execute(query)]
+
     def by_username(self, username: str) -> StaffRow | None:
         return self._one(t.staff.c.username == username)
 

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.conversations.summary import Summary, Turn, summarize, transcript
 from bot.customers.masking import mask_name, mask_text
 from bot.db import tables as t
+from bot.db.handoff_store import HandoffStore
+from bot.db.staff_store import StaffStore
 from bot.db.tracker_store import TrackerStore
 from bot.db.uow import UnitOfWork
 from bot.services.common import audit
@@ -124,11 +126,10 @@ class ConversationLog:
     def stores(self, viewer: Viewer) -> list[tuple[int, str]]:
         """(id, name) of the stores this viewer may filter by: all for head office,
         her own otherwise."""
-        query = select(t.stores.c.id, t.stores.c.name).order_by(t.stores.c.code)
-        if not viewer.head_office:
-            query = query.where(t.stores.c.id == viewer.store_id)
         with self._engine.connect() as conn:
-            return [(int(i), name) for i, name in conn.execute(query)]
+            return StaffStore(conn).stores(
+                None if viewer.head_office else viewer.store_id
+            )
 
     def rows(self, viewer: Viewer, filters: Filters) -> list[Row]:
         start = dt.datetime.combine(filters.start, dt.time(), self._tz).timestamp()
@@ -209,14 +210,8 @@ class ConversationLog:
         """What she wrote to the clerks and what they replied while her
         conversation waited in the handoff queue (the bot was silent then). The
         messages copied into the queue when it opened are already turns."""
-        queue, said = t.handoffs, t.handoff_messages
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(said.c.id, said.c.author, said.c.body, said.c.at)
-                .join(queue, said.c.handoff_id == queue.c.id)
-                .where(queue.c.sender_id == sender_id, said.c.at > queue.c.created_at)
-                .order_by(said.c.at, said.c.id)
-            ).all()
+            rows = HandoffStore(conn).said_while_waiting(sender_id)
         return tuple(
             Turn(
                 -row.id,

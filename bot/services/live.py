@@ -8,11 +8,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from bot.db import tables as t
-from bot.db.handoff_store import WAITING
+from bot.db.live_store import LiveStore
 from bot.timeutil import utcnow
 
 
@@ -34,19 +32,8 @@ class LiveState:
     def signature(self, store_id: int | None) -> Signature:
         """For one store (all stores for head office: `None`). Two aggregate
         queries on indexed columns; no personal data, so nothing to audit."""
-        queue, box, people = t.handoffs, t.care_outbox, t.customers
-        handoffs = select(
-            func.count(queue.c.id), func.coalesce(func.max(queue.c.id), 0)
-        ).where(queue.c.status == WAITING)
-        tasks = (
-            select(func.count(box.c.id), func.coalesce(func.max(box.c.id), 0))
-            .select_from(box.join(people, box.c.customer_id == people.c.id))
-            .where(box.c.status == "task", box.c.scheduled_at <= self._clock())
-        )
-        if store_id is not None:
-            handoffs = handoffs.where(queue.c.store_id == store_id)
-            tasks = tasks.where(people.c.home_store_id == store_id)
         with self._engine.connect() as conn:
-            waiting = tuple(int(v) for v in conn.execute(handoffs).one())
-            due = tuple(int(v) for v in conn.execute(tasks).one())
-        return Signature(waiting, due)
+            store = LiveStore(conn)
+            return Signature(
+                store.handoffs(store_id), store.tasks(store_id, self._clock())
+            )
