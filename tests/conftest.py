@@ -35,6 +35,19 @@ def knowledge() -> Knowledge:
     return load_knowledge(PROJECT_ROOT / "knowledge")
 
 
+class Clock:
+    """A clock a test sets and moves: `clock.now = ...`, `clock.advance(hours=2)`."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
 def migrated_sqlite(path: Path) -> tuple[str, Engine]:
     url = f"sqlite:///{path}"
     upgrade(url)

@@ -19,17 +19,9 @@ from bot.services.handoff import HandoffService
 from bot.services.privacy import ERASED_NAME, forget, purge
 from bot.services.staff_auth import AuthRules, LoginRefused, StaffAuth
 from bot.services.wechat_windows import WindowService
-from tests.conftest import SHANGHAI, demo_config, migrated_sqlite
+from tests.conftest import SHANGHAI, Clock, demo_config, migrated_sqlite
 
 NOW = dt.datetime(2026, 11, 25, 4, 0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture()
@@ -82,7 +74,7 @@ def conversation_about(customer_id: int, text: str) -> list[dict]:
 
 def test_login_lockout_and_sessions(world):
     engine, _ = world
-    clock = Clock()
+    clock = Clock(NOW)
     auth = StaffAuth(engine, AuthRules(max_failures=3, lockout_minutes=15), clock)
     with pytest.raises(LoginRefused):
         auth.login("nobody", "x", "10.0.0.1")
@@ -154,7 +146,7 @@ def test_purge_deletes_only_what_is_older_than_the_retention(world):
     new = (NOW - dt.timedelta(days=10)).replace(tzinfo=dt.timezone.utc).timestamp()
     add_events(tracker, "console:a:1:1", conversation_about(1, "old"), old)
     add_events(tracker, "console:a:1:2", conversation_about(2, "new"), new)
-    counts = purge(engine, tracker, 180, clock=Clock())
+    counts = purge(engine, tracker, 180, clock=Clock(NOW))
     assert counts["conversation events"] == 3
     assert tracker.events_of(["console:a:1:2"])["console:a:1:2"]
 
@@ -250,7 +242,7 @@ def test_a_transcript_holds_the_handoff_part_in_order_and_masked(world):
     ]
     at = opened.replace(tzinfo=dt.timezone.utc).timestamp() - 10
     add_events(tracker, "wx:oW1", she_asked, at)
-    clock = Clock()
+    clock = Clock(NOW)
     clock.now = opened
     handoff = HandoffService(engine, _knowledge(), clock=clock)
     handoff_id, _ = handoff.open(Actor("wx:oW1", "wechat"), "oW1", 1, "转人工")

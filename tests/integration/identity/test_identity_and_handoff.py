@@ -14,19 +14,9 @@ from bot.identity.codes import Check, SendRefusal
 from bot.services.customers import Actor
 from bot.services.handoff import HandoffError, HandoffService
 from bot.services.identity import IdentityService
+from tests.conftest import Clock
 
 T0 = dt.datetime(2026, 11, 25, 4, 0)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 def fill(engine) -> None:
@@ -87,7 +77,7 @@ def engine(request, tmp_path):
 
 @pytest.fixture()
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture()

@@ -13,17 +13,9 @@ from bot.demo.generator import generate
 from bot.services.customers import Actor
 from bot.services.segmentation import run_segmentation
 from bot.services.worklist import PAGE, WorklistError, WorklistService
-from tests.conftest import DEMO_AS_OF, SHANGHAI, demo_config, migrated_sqlite
+from tests.conftest import DEMO_AS_OF, SHANGHAI, Clock, demo_config, migrated_sqlite
 
 NOW = dt.datetime.combine(DEMO_AS_OF, dt.time(2))  # 10:00 in Shanghai
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture()
@@ -81,7 +73,7 @@ def outbox(n: int, customer_id: int, at: dt.datetime, status: str) -> dict:
 
 def test_today_s_follow_ups_of_her_store_newest_first_and_paged(shop):
     engine, clerk, _ = shop
-    clock = Clock()
+    clock = Clock(NOW)
     service = WorklistService(engine, SHANGHAI, clock)
     first = service.worklist(clerk, 1, Actor("s01c1", "console"))
     assert (first.total, first.pages) == (PAGE + 4, 2)
@@ -106,7 +98,7 @@ def test_today_s_follow_ups_of_her_store_newest_first_and_paged(shop):
 
 def test_marks_are_hers_a_snooze_ends_and_a_sent_task_settles(shop):
     engine, clerk, colleague = shop
-    clock = Clock()
+    clock = Clock(NOW)
     service = WorklistService(engine, SHANGHAI, clock)
     me = Actor("s01c1", "console")
     items = {i.id: i for i in service.worklist(clerk, 1, me).items}
@@ -138,7 +130,7 @@ def test_marks_are_hers_a_snooze_ends_and_a_sent_task_settles(shop):
 
 def test_lapsed_customers_to_keep_in_touch_until_she_calls(shop):
     engine, clerk, _ = shop
-    service = WorklistService(engine, SHANGHAI, Clock())
+    service = WorklistService(engine, SHANGHAI, Clock(NOW))
     me = Actor("s01c1", "console")
     lapsed = service.worklist(clerk, 1, me).keep_in_touch
     with engine.connect() as conn:
