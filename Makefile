@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import screenshots clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import screenshots vendor clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -128,6 +128,19 @@ screenshots:
 # `salesbot import` time and peak memory against holding every row, then segment.
 bench-import: $(INSTALLED)
 	$(BIN)/python -m bench.import_export
+
+# The browser libraries are vendored (committed; nothing downloads at run time). This
+# refreshes them from the npm registry at the pinned versions.
+ECHARTS := 6.1.0
+IDB_KEYVAL := 6.3.0
+STATIC_VENDOR := bot/web/static/vendor
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor
+	cd var/vendor && npm pack --silent echarts@$(ECHARTS) idb-keyval@$(IDB_KEYVAL) >/dev/null
+	cd var/vendor && mkdir echarts idb && tar xzf echarts-$(ECHARTS).tgz -C echarts && tar xzf idb-keyval-$(IDB_KEYVAL).tgz -C idb
+	cp var/vendor/echarts/package/dist/echarts.min.js var/vendor/echarts/package/LICENSE var/vendor/echarts/package/NOTICE $(STATIC_VENDOR)/echarts/
+	cp var/vendor/idb/package/dist/umd.js $(STATIC_VENDOR)/idb-keyval/idb-keyval.min.js
+	cp var/vendor/idb/package/LICENCE $(STATIC_VENDOR)/idb-keyval/LICENSE
 
 clean:
 	rm -rf var/results var/log models

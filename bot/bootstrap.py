@@ -141,6 +141,19 @@ class Services:
         )
 
     @cached_property
+    def dashboard(self):
+        from bot.services.dashboard import Dashboard
+
+        rules = self.knowledge.care
+        return Dashboard(
+            self.engine,
+            self.conversations,
+            config.business_timezone(),
+            rules.conversion_days,
+            rules.reply_hours,
+        )
+
+    @cached_property
     def recommendations(self) -> RecommendationService:
         from bot.services.recommendations import RecommendationService
 

@@ -77,6 +77,24 @@ def purge(days: int) -> None:
         click.echo(f"{name}: {count} deleted")
 
 
+@click.command("reindex-conversations")
+def reindex_conversations() -> None:
+    """Rebuild the conversation summaries the managers' pages read from the tracker
+    (once after upgrading; the tracker store keeps them current afterwards)."""
+    from tqdm import tqdm
+
+    from bot.services.conversation_index import ConversationIndex
+
+    services = bootstrap.services()
+    tracker = services.conversations.tracker
+    senders = tracker.senders()
+    with tqdm(total=len(senders), unit="对话", desc="重建对话摘要") as bar:
+        written = ConversationIndex(services.engine).reindex(
+            tracker, senders, bar.update
+        )
+    click.echo(f"{written} conversation summaries written")
+
+
 @click.command()
 @click.argument("number")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")

@@ -936,7 +936,13 @@ def _safe_url(url: str) -> str:
 
 
 def _register() -> None:
-    from bot.cli.consoles import export_corrections_cmd, forget, purge, web_cmd
+    from bot.cli.consoles import (
+        export_corrections_cmd,
+        forget,
+        purge,
+        reindex_conversations,
+        web_cmd,
+    )
     from bot.cli.wechat import handoff, wechat_say
 
     for command in (
@@ -946,6 +952,7 @@ def _register() -> None:
         export_corrections_cmd,
         purge,
         forget,
+        reindex_conversations,
     ):
         cli.add_command(command)
 

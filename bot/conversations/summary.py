@@ -46,17 +46,28 @@ class Turn:
 
 def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:
     """None for a conversation without a single user message."""
+    return fold(None, sender_id, events)
+
+
+def fold(
+    previous: Summary | None, sender_id: str, events: Sequence[dict]
+) -> Summary | None:
+    """`previous` (the summary of the events before) updated with the events after
+    it, so a conversation is summarised as it happens, a few events at a time, and
+    `fold(fold(None, s, a), s, b) == summarize(s, a + b)`. None while the
+    conversation has no user message."""
     users = [e for e in events if e.get("event") == "user"]
-    if not users:
+    if previous is None and not users:
         return None
-    intents: list[str] = []
-    confidences = []
+    intents: list[str] = list(previous.intents) if previous else []
+    confidences = [previous.lowest_confidence] if previous else []
     for event in users:
         intent = (event.get("parse_data") or {}).get("intent") or {}
         if intent.get("name"):
             intents.append(intent["name"])
         if isinstance(intent.get("confidence"), (int, float)):
             confidences.append(float(intent["confidence"]))
+    confidences = [c for c in confidences if c is not None]
     names = {e.get("name") for e in events if e.get("event") == "action"}
     names |= set(intents)
     staff = next(
@@ -67,28 +78,35 @@ def summarize(sender_id: str, events: Sequence[dict]) -> Summary | None:
         ),
         None,
     )
-    customers = []
+    customers = list(previous.customer_ids) if previous else []
     for event in events:
         if event.get("event") == "slot" and event.get("name") == "customer_id":
             value = event.get("value")
             if value not in (None, "") and str(value).isdigit():
                 customers.append(int(value))
+    last = float(events[-1].get("timestamp") or 0) if events else 0.0
     return Summary(
         sender_id=sender_id,
-        channel=users[-1].get("input_channel") or "unknown",
-        started=float(users[0].get("timestamp") or 0),
-        last=float(events[-1].get("timestamp") or 0),
-        user_turns=len(users),
+        channel=(users[-1].get("input_channel") or "unknown")
+        if users
+        else previous.channel,
+        started=previous.started if previous else float(users[0].get("timestamp") or 0),
+        last=max(last, previous.last) if previous else last,
+        user_turns=len(users) + (previous.user_turns if previous else 0),
         intents=tuple(dict.fromkeys(intents)),
         lowest_confidence=min(confidences) if confidences else None,
-        fallback=bool(names & FALLBACKS),
-        handoff=HANDOFF in names,
-        staff=staff.get("username") if staff else None,
-        store_id=staff.get("store_id") if staff else None,
-        staff_id=staff.get("id") if staff else None,
+        fallback=bool(names & FALLBACKS) or bool(previous and previous.fallback),
+        handoff=HANDOFF in names or bool(previous and previous.handoff),
+        staff=staff.get("username") if staff else _kept(previous, "staff"),
+        store_id=staff.get("store_id") if staff else _kept(previous, "store_id"),
+        staff_id=staff.get("id") if staff else _kept(previous, "staff_id"),
         customer_ids=tuple(dict.fromkeys(customers)),
         openid=openid_of(sender_id),
     )
+
+
+def _kept(previous: Summary | None, name: str):
+    return getattr(previous, name) if previous else None
 
 
 def _said(text: str) -> str:

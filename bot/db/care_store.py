@@ -387,3 +387,21 @@ class TaskStore:
             .where(box.c.id == task_id, box.c.status == "task")
             .values(staff_id=staff_id, **values)
         )
+
+
+def count_planned(connection: Connection, store_id: int | None = None) -> int:
+    """Care messages planned and not sent yet (pending, or a task for a clerk); of
+    the customers of one home store when `store_id` is given."""
+    box = t.care_outbox
+    query = (
+        select(func.count())
+        .select_from(box)
+        .where(box.c.status.in_(("pending", "task")))
+    )
+    if store_id is not None:
+        query = query.where(
+            box.c.customer_id.in_(
+                select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)
+            )
+        )
+    return connection.execute(query).scalar_one()

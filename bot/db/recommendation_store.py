@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, true, update
 from sqlalchemy.engine import Connection
 
 from bot.db import tables as t
@@ -184,10 +184,14 @@ class RecommendationStore:
         return result.rowcount
 
     def acceptance(
-        self, since: dt.datetime, by: str
+        self,
+        since: dt.datetime,
+        by: str,
+        until: dt.datetime | None = None,
+        store_id: int | None = None,
     ) -> list[tuple[str, int, int, int]]:
-        """(group, shown, bought, declined) since `since`, grouped by kind, segment
-        or store."""
+        """(group, shown, bought, declined) from `since` to `until`, grouped by kind,
+        segment or store; of one store's suggestions when `store_id` is given."""
         log = t.recommendation_log
         if by == "store":
             key = func.coalesce(t.stores.c.code, "-")
@@ -200,7 +204,13 @@ class RecommendationStore:
         rows = self._c.execute(
             select(key, func.count(), bought, declined)
             .select_from(source)
-            .where(and_(log.c.shown_at >= since))
+            .where(
+                and_(
+                    log.c.shown_at >= since,
+                    true() if until is None else log.c.shown_at < until,
+                    true() if store_id is None else log.c.store_id == store_id,
+                )
+            )
             .group_by(key)
             .order_by(key)
         ).all()

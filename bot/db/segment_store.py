@@ -169,6 +169,27 @@ class SegmentStore:
             )
         )
 
+    def distribution(
+        self, today: dt.date, store_id: int | None = None
+    ) -> tuple[dt.date | None, list[tuple[str, int]]]:
+        """(as of, customers per segment) of the latest snapshot not after `today`;
+        of the customers of one home store when `store_id` is given."""
+        snaps = t.segment_snapshots
+        as_of = self._c.execute(
+            select(func.max(snaps.c.as_of)).where(snaps.c.as_of <= today)
+        ).scalar()
+        if as_of is None:
+            return None, []
+        query = (
+            select(snaps.c.segment, func.count())
+            .where(snaps.c.as_of == as_of)
+            .group_by(snaps.c.segment)
+            .order_by(func.count().desc(), snaps.c.segment)
+        )
+        if store_id is not None:
+            query = query.where(snaps.c.customer_id.in_(_home(store_id)))
+        return as_of, [(segment, int(n)) for segment, n in self._c.execute(query)]
+
     def runs(self) -> list[dt.date]:
         return list(
             self._c.execute(
@@ -202,16 +223,20 @@ class SegmentStore:
         return self._c.execute(select(func.min(t.orders.c.ordered_at))).scalar()
 
     def segment_pairs(
-        self, before: dt.date, after: dt.date
+        self, before: dt.date, after: dt.date, store_id: int | None = None
     ) -> list[tuple[str, str, int]]:
-        """(segment before, segment after, customers) for those in both snapshots."""
+        """(segment before, segment after, customers) for those in both snapshots;
+        of the customers of one home store when `store_id` is given."""
         old, new = t.segment_snapshots.alias("old"), t.segment_snapshots.alias("new")
-        rows = self._c.execute(
+        query = (
             select(old.c.segment, new.c.segment, func.count())
             .select_from(old.join(new, old.c.customer_id == new.c.customer_id))
             .where(old.c.as_of == before, new.c.as_of == after)
             .group_by(old.c.segment, new.c.segment)
         )
+        if store_id is not None:
+            query = query.where(old.c.customer_id.in_(_home(store_id)))
+        rows = self._c.execute(query)
         return [(a, b, int(n)) for a, b, n in rows]
 
 
@@ -289,3 +314,7 @@ def _read_columns(cursor, sql: str, progress) -> list[np.ndarray]:
         )
         parts.clear()
     return merged
+
+
+def _home(store_id: int):
+    return select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)

@@ -426,3 +426,59 @@ worklist_marks = Table(
     Column("at", DateTime, nullable=False),
     Index("ix_worklist_marks_staff_customer", "staff_id", "customer_id"),
 )
+
+# One row per conversation (a tracker's sender id), kept current by the tracker store
+# as the conversation happens, so the managers' list, filters, CSV and charts are
+# indexed queries instead of a scan of the tracker's events. `store_id` is resolved
+# when written (the clerk's store on the console, the customer's home store on
+# WeChat), `segment` is the key of her segment then. `intents` holds the intents in
+# order, each between spaces (" greet lookup_customer "), as listed. A read
+# model derived from the tracker: no foreign keys, `reindex-conversations` rebuilds it.
+conversation_summaries = Table(
+    "conversation_summaries",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("last_at", DateTime, nullable=False),
+    Column("user_turns", Integer, nullable=False),
+    Column("intents", Text, nullable=False),
+    Column("lowest_confidence", Float),
+    Column("fallback", Boolean, nullable=False),
+    Column("handoff", Boolean, nullable=False),
+    Column("staff", String(64)),
+    Column("staff_id", Integer),
+    Column("staff_store_id", Integer),
+    Column("store_id", Integer),
+    Column("customer_id", Integer),
+    Column("customer_ids", Text, nullable=False),
+    Column("segment", String(32)),
+    Index("ix_conversation_summaries_started_at", "started_at"),
+    Index("ix_conversation_summaries_store_started", "store_id", "started_at"),
+    Index("ix_conversation_summaries_last_at", "last_at"),
+)
+
+# The intents of each summarised conversation, one row each: the dashboard counts
+# them with a GROUP BY and the list filters by one with an indexed lookup.
+conversation_intents = Table(
+    "conversation_intents",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("intent", String(128), primary_key=True),
+    Index("ix_conversation_intents_intent", "intent"),
+)
+
+# Messages a clerk's tablet sent with its own id (a tablet that lost the network
+# queues messages and sends them again when it is back): the first arrival is
+# passed to the assistant, a repeat gets the stored answer. Only the answer is
+# kept, not what she typed; purged with the conversation logs.
+console_messages = Table(
+    "console_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("answer", JSON),
+    UniqueConstraint("staff_id", "client_id"),
+)

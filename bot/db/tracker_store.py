@@ -55,6 +55,15 @@ class TrackerStore:
             found.append({"id": row.id, "sender_id": row.sender_id, **data})
         return found
 
+    def senders(self) -> list[str]:
+        """Every conversation with a user message."""
+        query = select(events.c.sender_id).where(events.c.type_name == "user")
+        try:
+            with self._engine.connect() as conn:
+                return list(conn.execute(query.distinct()).scalars())
+        except (OperationalError, ProgrammingError):
+            return []
+
     def senders_between(self, start: float, end: float) -> list[str]:
         """Conversations with a user message in [start, end) (epoch seconds)."""
         query = (

@@ -158,12 +158,20 @@ def start_web_server(
     return Server("consoles", process, f"http://{LOOPBACK}:{port}/health", log_path)
 
 
+STORE_CLASS = "bot.runtime.tracker_store.SummarizingTrackerStore"
+
+
 def tracker_store_yaml(url: str) -> str:
-    """Rasa's SQL tracker store settings for a SQLAlchemy URL (SQLite or PostgreSQL)."""
+    """Tracker store settings for a SQLAlchemy URL (SQLite or PostgreSQL): Rasa's
+    SQL tracker store, which also keeps the conversation summaries."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    lines = ["tracker_store:", "  type: SQL", f"  dialect: {parsed.get_backend_name()}"]
+    lines = [
+        "tracker_store:",
+        f"  type: {STORE_CLASS}",
+        f"  dialect: {parsed.get_backend_name()}",
+    ]
     if parsed.get_backend_name() == "sqlite":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         lines.append(f'  db: "{parsed.database}"')

@@ -68,7 +68,10 @@ def care_outcomes(
     days: int,
     now: dt.datetime | None = None,
     reply_hours: int = 48,
+    store_id: int | None = None,
 ) -> CareOutcomes:
+    """Of the messages due in the last `days` days; of the customers of one home
+    store when `store_id` is given."""
     now = now or utcnow()
     box, orders, snap = t.care_outbox, t.orders, t.segment_snapshots
     inbound = t.inbound_messages
@@ -113,6 +116,12 @@ def care_outcomes(
             box.c.scheduled_at <= now,
         )
     )
+    if store_id is not None:
+        query = query.where(
+            box.c.customer_id.in_(
+                select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)
+            )
+        )
     counts: dict[str, dict[str, list[int]]] = {
         "trigger": {},
         "segment": {},

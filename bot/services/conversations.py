@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -25,13 +25,12 @@ from bot.customers.masking import mask_name, mask_text
 from bot.db import tables as t
 from bot.db.handoff_store import HandoffStore
 from bot.db.staff_store import StaffStore
+from bot.db.summary_store import SummaryStore, Where
 from bot.db.tracker_store import TrackerStore
 from bot.db.uow import UnitOfWork
 from bot.services.common import audit
 from bot.services.customers import Actor
 from bot.timeutil import utcnow
-
-LOW_CONFIDENCE = 0.6
 
 
 class NotYours(PermissionError):
@@ -86,6 +85,13 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
 class TranscriptView:
     row: Row
     turns: tuple[Turn, ...]
@@ -131,30 +137,87 @@ class ConversationLog:
                 None if viewer.head_office else viewer.store_id
             )
 
-    def rows(self, viewer: Viewer, filters: Filters) -> list[Row]:
-        start = dt.datetime.combine(filters.start, dt.time(), self._tz).timestamp()
-        end_day = filters.end + dt.timedelta(days=1)
-        end = dt.datetime.combine(end_day, dt.time(), self._tz).timestamp()
-        if filters.segment in self._segment_names:  # a key typed instead of the name
-            filters = replace(filters, segment=self._segment_names[filters.segment])
-        senders = self._tracker.senders_between(start, end)
-        events = self._tracker.events_of(senders)
-        summaries = [s for s in (summarize(k, v) for k, v in events.items()) if s]
-        people = self._people(summaries)
-        rows = []
-        for summary in summaries:
-            store_id = self._store_of(summary, people)
-            if not self._may_read(viewer, store_id):
-                continue
-            row = self._row(summary, people, store_id)
-            if _matches(row, summary, store_id, filters):
-                rows.append(row)
+    def rows(
+        self,
+        viewer: Viewer,
+        filters: Filters,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Row]:
+        """The conversations this viewer may read that match, newest first (from
+        the summaries the tracker store writes as conversations happen)."""
+        return self.page(viewer, filters, offset, limit).rows
+
+    def page(
+        self,
+        viewer: Viewer,
+        filters: Filters,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page:
+        where = self.where(viewer, filters)
         with UnitOfWork(self._engine) as uow:
+            if where is None:
+                rows, total = [], 0
+            else:
+                store = SummaryStore(uow.connection)
+                total = store.count(where)
+                rows = [self._listed(r) for r in store.page(where, offset, limit)]
             audit(
                 uow, self._clock(), viewer.actor(), "read_logs", None, {"n": len(rows)}
             )
             uow.commit()
-        return sorted(rows, key=lambda r: r.started, reverse=True)
+        return Page(rows, total, offset)
+
+    def where(self, viewer: Viewer, filters: Filters) -> Where | None:
+        """The summaries' query for these filters as this viewer may see them; None
+        when she may see none."""
+        if not viewer.head_office and viewer.role != "manager":
+            return None
+        if not viewer.head_office and viewer.store_id is None:
+            return None
+        start = dt.datetime.combine(filters.start, dt.time(), self._tz)
+        end = dt.datetime.combine(
+            filters.end + dt.timedelta(days=1), dt.time(), self._tz
+        )
+        segment = filters.segment
+        by_name = {name: key for key, name in self._segment_names.items()}
+        segment = by_name.get(segment, segment)
+        return Where(
+            start=_naive_utc(start),
+            end=_naive_utc(end),
+            store_ids=None if viewer.head_office else [viewer.store_id],
+            channel=filters.channel,
+            store_id=filters.store_id,
+            staff=filters.staff,
+            segment=segment,
+            intent=filters.intent,
+            low_confidence=filters.low_confidence,
+            fallback=filters.fallback,
+            handoff=filters.handoff,
+        )
+
+    def _listed(self, r) -> Row:
+        started = (
+            r.started_at.replace(tzinfo=dt.timezone.utc)
+            .astimezone(self._tz)
+            .replace(tzinfo=None)
+        )
+        segment = r.segment or "-"
+        return Row(
+            sender_id=r.sender_id,
+            channel=r.channel,
+            started=started,
+            turns=r.user_turns,
+            intents=tuple(r.intents.split()),
+            customer=mask_name(r.customer_name) if r.customer_name else "-",
+            segment=self._segment_names.get(segment, segment),
+            store=r.store_name or "-",
+            staff=r.staff or "-",
+            lowest_confidence=r.lowest_confidence,
+            fallback=bool(r.fallback),
+            handoff=bool(r.handoff),
+        )
 
     def transcript(self, viewer: Viewer, sender_id: str) -> TranscriptView:
         summary, people, store_id, turns = self._readable(viewer, sender_id)
@@ -400,22 +463,8 @@ def _customers(summary: Summary, people: _People) -> list[int]:
     return found
 
 
-def _matches(row: Row, summary: Summary, store_id: int | None, f: Filters) -> bool:
-    checks = [
-        f.channel is None or summary.channel == f.channel,
-        f.store_id is None or store_id == f.store_id,
-        f.staff is None or summary.staff == f.staff,
-        f.segment is None or row.segment == f.segment,
-        f.intent is None or f.intent in summary.intents,
-        not f.low_confidence
-        or (
-            summary.lowest_confidence is not None
-            and summary.lowest_confidence < LOW_CONFIDENCE
-        ),
-        not f.fallback or summary.fallback,
-        not f.handoff or summary.handoff,
-    ]
-    return all(checks)
+def _naive_utc(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def export_corrections(engine: Engine) -> tuple[str, int]:

@@ -17,10 +17,13 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 
 from bot.db import tables as t
+from bot.db.console_store import ConsoleMessageStore
+from bot.db.summary_store import SummaryStore
 from bot.db.tracker_store import TrackerStore
 from bot.db.uow import UnitOfWork
 from bot.identity.senders import wechat_sender
 from bot.services.common import audit, require_customer
+from bot.services.conversation_index import ConversationIndex
 from bot.services.customers import Actor
 from bot.timeutil import utcnow
 
@@ -41,6 +44,10 @@ def purge(
     handoffs = t.handoffs
     with UnitOfWork(engine) as uow:
         c = uow.connection
+        summaries = SummaryStore(c)
+        counts["conversation summaries"] = summaries.ended_before(cutoff)
+        counts["tablet message ids"] = ConsoleMessageStore(c).older_than(cutoff)
+        trimmed = summaries.spanning(cutoff)
         old = select(handoffs.c.id).where(
             handoffs.c.status != "waiting", handoffs.c.created_at < cutoff
         )
@@ -69,6 +76,8 @@ def purge(
             {"days": days, **{k.replace(" ", "_"): v for k, v in counts.items()}},
         )
         uow.commit()
+    # what is left of a conversation that began before the cutoff is summarised anew
+    ConversationIndex(engine).reindex(tracker, trimmed)
     return counts
 
 
@@ -115,6 +124,7 @@ def forget(
                 or_(codes.c.customer_id == customer_id, codes.c.phone == phone)
             )
         ).rowcount
+        counts["conversation summaries"] = SummaryStore(c).delete_senders(senders)
         if senders:
             counts["corrections"] = c.execute(
                 delete(t.nlu_corrections).where(

@@ -32,14 +32,21 @@ class AcceptanceReport:
 
 
 def acceptance(
-    engine: Engine, days: int, now: dt.datetime | None = None
+    engine: Engine,
+    days: int,
+    now: dt.datetime | None = None,
+    store_id: int | None = None,
+    until: dt.datetime | None = None,
 ) -> AcceptanceReport:
+    """The last `days` days before `now` (and before `until` when given); one
+    store's when `store_id` is given."""
     since = (now or utcnow()) - dt.timedelta(days=days)
     with engine.connect() as connection:
         store = RecommendationStore(connection)
         by = {
             grouping: tuple(
-                AcceptanceRow(*row) for row in store.acceptance(since, grouping)
+                AcceptanceRow(*row)
+                for row in store.acceptance(since, grouping, until, store_id)
             )
             for grouping in GROUPINGS
         }

@@ -108,24 +108,8 @@ def drop_snapshot(engine: Engine, day: dt.date) -> int:
 
 def distribution(engine: Engine, today: dt.date) -> list[tuple[str, int]]:
     """Customers per segment in the latest snapshot not after `today`."""
-    from sqlalchemy import func, select
-
-    from bot.db import tables as t
-
-    snaps = t.segment_snapshots
-    latest = (
-        select(func.max(snaps.c.as_of)).where(snaps.c.as_of <= today).scalar_subquery()
-    )
     with engine.connect() as conn:
-        return [
-            (segment, n)
-            for segment, n in conn.execute(
-                select(snaps.c.segment, func.count())
-                .where(snaps.c.as_of == latest)
-                .group_by(snaps.c.segment)
-                .order_by(func.count().desc())
-            )
-        ]
+        return SegmentStore(conn).distribution(today)[1]
 
 
 def snapshot_dates(engine: Engine) -> list[dt.date]:

@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.locale.zh.intents import channel_label, intent_label
+from bot.services.console_messages import ResendGuard
 from bot.services.staff_auth import LoginRefused
 from bot.web import clerk, live, manager
 from bot.web.inputs import OneLineBadRequests, form_of
@@ -50,6 +51,7 @@ def create_app(
     app["secure_cookies"] = secure_cookies
     app["intents"] = sorted(intents)
     app["throttle"] = Throttle()
+    app["resend_guard"] = ResendGuard(services.engine)
     app["templates"] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),

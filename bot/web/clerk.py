@@ -4,6 +4,7 @@ outcomes of suggestions, and the handoff queue of her store."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -11,6 +12,7 @@ from aiohttp import web
 from bot.channels.console import SECRET_HEADER
 from bot.config import business_timezone
 from bot.locale.zh.wechat import route_label, window_note
+from bot.services.console_messages import ResendGuard
 from bot.services.handoff import HandoffError, WindowClosed
 from bot.timeutil import utcnow
 from bot.web.inputs import MAX_ID, bad_request
@@ -18,8 +20,12 @@ from bot.web.inputs import MAX_ID, bad_request
 MAX_MESSAGE = 500
 
 
+STATIC = Path(__file__).parent / "static"
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", page)
+    app.router.add_get("/sw.js", service_worker)
     app.router.add_post("/api/say", say)
     app.router.add_get("/api/panel", panel)
     app.router.add_post("/api/outcome", outcome)
@@ -32,6 +38,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/worklist", worklist)
     app.router.add_post("/api/worklist/mark", mark_worklist)
     app.router.add_post("/api/tasks/{id:\\d+}/{outcome:done|skip}", finish_task)
+
+
+async def service_worker(request: web.Request) -> web.Response:
+    """Served from the root so it may keep the workbench page (its scope is /)."""
+    return web.FileResponse(
+        STATIC / "sw.js",
+        headers={"Content-Type": "text/javascript", "Cache-Control": "no-cache"},
+    )
 
 
 async def page(request: web.Request) -> web.Response:
@@ -51,11 +65,36 @@ async def _json(request: web.Request) -> dict:
 
 
 async def say(request: web.Request) -> web.Response:
+    """Her message to the assistant. With a `client_id` (the tablet's own id for
+    the message) a repeat is answered from the first answer, never passed on twice."""
     staff = request["staff"]
     body = await _json(request)
     message = body.get("message")
     if not isinstance(message, str) or not message.strip():
         return web.json_response({"error": "请输入内容"}, status=400)
+    client_id = body.get("client_id")
+    if client_id is not None and not ResendGuard.valid(client_id):
+        return web.json_response({"error": "消息编号不对，请刷新页面"}, status=400)
+    guard = request.app["resend_guard"]
+    if client_id is not None:
+        arrival = await asyncio.to_thread(guard.arrive, staff.staff_id, client_id)
+        if not arrival.first:
+            if arrival.answer is None:
+                return web.json_response({"error": "这条消息正在处理"}, status=409)
+            return web.json_response({**arrival.answer, "repeat": True})
+    answer = await _ask_assistant(request, staff, message)
+    if client_id is not None:
+        if answer is None:
+            await asyncio.to_thread(guard.failed, staff.staff_id, client_id)
+        else:
+            await asyncio.to_thread(guard.answered, staff.staff_id, client_id, answer)
+    if answer is None:
+        return web.json_response({"error": "机器人暂时不可用"}, status=502)
+    return web.json_response(answer)
+
+
+async def _ask_assistant(request: web.Request, staff, message: str) -> dict | None:
+    """The assistant's replies and choices; None when it did not answer."""
     payload = {
         "sender": staff.sender_id,
         "message": message.strip()[:MAX_MESSAGE],
@@ -75,10 +114,10 @@ async def say(request: web.Request) -> web.Response:
             headers={SECRET_HEADER: app["console_secret"]},
         ) as answer:
             if answer.status != 200:
-                return web.json_response({"error": "机器人暂时不可用"}, status=502)
+                return None
             replies = await answer.json()
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        return web.json_response({"error": "机器人暂时不可用"}, status=502)
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return None
     replies = [r for r in replies if isinstance(r, dict)]
     texts = [r.get("text", "") for r in replies]
     choices = [
@@ -87,7 +126,7 @@ async def say(request: web.Request) -> web.Response:
         for b in r.get("buttons") or []
         if isinstance(b, dict)
     ]
-    return web.json_response({"replies": [t for t in texts if t], "choices": choices})
+    return {"replies": [t for t in texts if t], "choices": choices}
 
 
 async def _customer(request: web.Request) -> int | None:

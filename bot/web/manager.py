@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import tempfile
-from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -16,6 +14,7 @@ from bot.services.conversations import Filters, NotYours, Viewer
 from bot.timeutil import local_date, utcnow
 from bot.web.inputs import FIRST_DAY, MAX_ID, bad_request, day_of, form_of, id_of
 
+PER_PAGE = 50
 CHARTS = ("conversations", "recommendations", "care", "segments", "migration")
 FLAGS = ("low_confidence", "fallback", "handoff")
 
@@ -26,7 +25,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/manager/conversation", conversation)
     app.router.add_post("/manager/flag", flag)
     app.router.add_get("/manager/dashboard", dashboard)
-    app.router.add_get("/manager/charts/{name}.png", chart)
+    app.router.add_get("/manager/charts/{name}.json", chart)
 
 
 def viewer_of(request: web.Request) -> Viewer:
@@ -68,23 +67,40 @@ async def listing(request: web.Request) -> web.Response:
             request,
             "manager.html",
             rows=[],
+            total=0,
+            page=1,
+            pages=1,
             filters=_default_filters(),
             query="",
+            rest="",
             intents=request.app["intents"],
             stores=await _stores(request),
             error=refused.text,
         )
         answer.set_status(400)
         return answer
-    rows = await asyncio.to_thread(
-        request.app["conversations"].rows, viewer_of(request), filters
+    number = id_of(request, "page") or 1
+    found = await asyncio.to_thread(
+        request.app["conversations"].page,
+        viewer_of(request),
+        filters,
+        (number - 1) * PER_PAGE,
+        PER_PAGE,
     )
+    pages = max(1, -(-found.total // PER_PAGE))
+    if number > pages:
+        raise bad_request(request, f"没有第{number}页，共{pages}页")
+    rest = {k: v for k, v in request.query.items() if k != "page"}
     return render(
         request,
         "manager.html",
-        rows=rows,
+        rows=found.rows,
+        total=found.total,
+        page=number,
+        pages=pages,
         filters=filters,
         query=urlencode(dict(request.query)),
+        rest=urlencode(rest),
         intents=request.app["intents"],
         stores=await _stores(request),
         error=None,
@@ -161,72 +177,85 @@ async def flag(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     from bot.web.app import render
 
-    filters_of(request)
-    return render(
+    try:
+        filters = filters_of(request)
+        error = None
+    except web.HTTPBadRequest as refused:
+        filters, error = _default_filters(), refused.text
+    answer = render(
         request,
         "dashboard.html",
         charts=CHARTS,
-        query=urlencode(dict(request.query)),
+        filters=filters,
+        stores=await _stores(request),
+        query=urlencode(_chart_query(filters)),
+        error=error,
     )
+    if error:
+        answer.set_status(400)
+    return answer
+
+
+def _chart_query(filters: Filters) -> dict[str, str]:
+    query = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
+    if filters.store_id is not None:
+        query["store"] = str(filters.store_id)
+    return query
 
 
 async def chart(request: web.Request) -> web.Response:
+    """One chart's data as JSON; the browser draws it (no drawing on the server)."""
     name = request.match_info["name"]
     if name not in CHARTS:
-        raise web.HTTPNotFound()
+        raise web.HTTPNotFound(text="没有这个图表")
     filters = filters_of(request)
-    viewer = viewer_of(request)
-    png = await asyncio.to_thread(_draw, request.app, name, viewer, filters)
-    return web.Response(body=png, content_type="image/png")
+    data = await asyncio.to_thread(
+        _figures, request.app, name, viewer_of(request), filters
+    )
+    return web.json_response(data, dumps=_dumps)
 
 
-def _draw(app: web.Application, name: str, viewer: Viewer, filters: Filters) -> bytes:
+def _dumps(data) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _figures(app: web.Application, name: str, viewer: Viewer, filters: Filters):
+    from bot.presenters import dashboard as charts
+
     services = app["services"]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "chart.png"
-        days = (filters.end - filters.start).days + 1
-        if name == "conversations":
-            from bot.reports.conversations import save_conversation_charts
+    board = services.dashboard
+    segments = services.knowledge.segments
+    names = segments.display_names()["segment"]
+    base = _chart_query(filters)
+    if name == "conversations":
+        data = charts.conversations_chart(board.conversations(viewer, filters))
+        data["drill"] = {
+            "day": _drill(base, "start", "end"),
+            "intent": _drill(base, "intent"),
+            "fallback": _drill(base, "start", "end", fallback="1"),
+            "handoff": _drill(base, "start", "end", handoff="1"),
+            "range": _drill(base, "start", "end"),
+        }
+        return data
+    if name == "recommendations":
+        return charts.recommendations_chart(board.recommendations(viewer, filters))
+    if name == "care":
+        return charts.care_chart(board.care(viewer, filters))
+    if name == "segments":
+        data = charts.segments_chart(board.segments(viewer, filters), names)
+        data["drill"] = {"segment": _drill(base, "segment")}
+        return data
+    order = [rule.key for rule in segments.rfm_segments]
+    order.append(segments.prospect_segment.key)
+    return charts.migration_chart(board.migration(viewer, filters), order, names)
 
-            save_conversation_charts(app["conversations"].rows(viewer, filters), path)
-        elif name == "recommendations":
-            from bot.reports.acceptance import save_acceptance_chart
-            from bot.services.recommendation_report import acceptance
 
-            save_acceptance_chart(acceptance(services.engine, days), path)
-        elif name == "care":
-            from bot.reports.care import save_outcomes_chart
-            from bot.services.care_report import care_outcomes
-
-            rules = services.knowledge.care
-            report = care_outcomes(
-                services.engine,
-                rules.conversion_days,
-                90,
-                reply_hours=rules.reply_hours,
-            )
-            save_outcomes_chart(report, path)
-        elif name == "segments":
-            from bot.reports.conversations import save_segment_chart
-            from bot.services.segmentation import distribution
-
-            save_segment_chart(
-                distribution(
-                    services.engine, local_date(utcnow(), business_timezone())
-                ),
-                path,
-            )
-        else:
-            from bot.reports.migration import save_migration_chart
-            from bot.services.segmentation import migration, snapshot_dates
-
-            dates = snapshot_dates(services.engine)
-            segments = services.knowledge.segments
-            order = [rule.key for rule in segments.rfm_segments]
-            order.append(segments.prospect_segment.key)
-            start, end = (
-                (dates[0], dates[-1]) if dates else (filters.start, filters.end)
-            )
-            pairs = migration(services.engine, start, end) if dates else []
-            save_migration_chart(pairs, order, start, end, path)
-        return path.read_bytes()
+def _drill(base: dict[str, str], *placeholders: str, **fixed: str) -> str:
+    """A link to the conversation list with these filters; `{start}`-style holes
+    for the values the browser fills in from the bar that was tapped."""
+    query = {k: v for k, v in base.items() if k not in placeholders}
+    query.update(fixed)
+    holes = "".join(f"&{k}={{{k}}}" for k in placeholders)
+    return "/manager?" + urlencode(query) + holes

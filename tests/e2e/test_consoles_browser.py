@@ -80,15 +80,58 @@ def test_clerk_sells_and_the_manager_sees_it(bot, consoles, browser):
     sold = manager.locator("section.shown tr", has_text=product).first
     assert "已购买" in sold.inner_text()
     manager.screenshot(path=str(SHOTS / "console-transcript.png"), full_page=True)
+    check_the_dashboard(manager, consoles, bot.database_url)
+
+
+def _day_total(row) -> int:
+    """The conversations of a row of the per-day table: its channel columns (after
+    the day, before the two rates)."""
+    cells = row.locator("td").all()[1:-2]
+    return sum(int(cell.inner_text()) for cell in cells)
+
+
+CHARTS = ("conversations", "recommendations", "care", "segments", "migration")
+
+
+def check_the_dashboard(manager, consoles: str, database_url: str) -> None:
+    """Every chart is drawn (a canvas) or says why it is empty; the migration
+    chart never compares a snapshot with itself; a day in the conversations' data
+    table drills down to exactly that day's conversations of her store."""
     manager.goto(f"{consoles}/manager/dashboard")
-    manager.wait_for_load_state("networkidle")
-    sizes = manager.eval_on_selector_all(
-        ".charts img", "imgs => imgs.map(i => i.naturalWidth)"
-    )
-    assert len(sizes) == 5 and min(sizes) > 0
+    for name in CHARTS:
+        manager.wait_for_selector(
+            f"section[data-chart={name}]:is([data-state=drawn],[data-state=empty])"
+        )
+    states = {
+        name: manager.get_attribute(f"section[data-chart={name}]", "data-state")
+        for name in CHARTS
+    }
+    assert states["conversations"] == "drawn" and states["recommendations"] == "drawn"
+    assert manager.locator("section[data-chart=conversations] canvas").count() >= 3
+    with create_engine(database_url).connect() as conn:
+        runs = conn.execute(select(func.count()).select_from(t.segment_runs)).scalar()
+    migration = manager.locator("section[data-chart=migration]")
+    if runs < 2:
+        assert states["migration"] == "empty"
+        assert "只有一次分群快照" in migration.inner_text()
+    else:
+        assert states["migration"] == "drawn"
+    for name, state in states.items():
+        if state == "empty":  # says why, in Chinese
+            why = manager.inner_text(f"section[data-chart={name}] .empty")
+            assert re.search(r"[\u4e00-\u9fff]", why), (name, why)
     manager.screenshot(path=str(SHOTS / "console-dashboard.png"), full_page=True)
-    acceptance = manager.locator("img[alt=recommendations]")
-    assert acceptance.is_visible()
+    section = manager.locator("section[data-chart=conversations]")
+    section.locator("details.data summary").first.click()
+    table = section.locator("details.data table").last
+    busiest = max(table.locator("tbody tr").all(), key=_day_total)
+    expected = _day_total(busiest)
+    day = busiest.locator("a").inner_text()
+    with manager.expect_navigation():
+        busiest.locator("a").click()
+    assert f"start={day}" in manager.url and f"end={day}" in manager.url
+    listed = manager.inner_text("#listed")
+    assert f"共 {expected} 段对话" in listed, (listed, expected)
 
 
 def test_a_manager_flags_a_misunderstood_turn(bot, consoles, browser):

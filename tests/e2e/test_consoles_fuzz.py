@@ -18,7 +18,7 @@ GETS = (
     "/manager/export.csv",
     "/manager/dashboard",
     "/manager/conversation",
-    "/manager/charts/conversations.png",
+    "/manager/charts/conversations.json",
     "/api/panel",
     "/api/handoffs",
     "/api/tasks",

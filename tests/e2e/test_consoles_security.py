@@ -29,7 +29,7 @@ STAFF_ROUTES = [
     ("GET", "/manager/conversation?id=x"),
     ("POST", "/manager/flag"),
     ("GET", "/manager/dashboard"),
-    ("GET", "/manager/charts/conversations.png"),
+    ("GET", "/manager/charts/conversations.json"),
 ]
 
 

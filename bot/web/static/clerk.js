@@ -11,10 +11,21 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
-    const answer = await fetch(url, options);
+    let answer;
+    try {
+      answer = await fetch(url, options);
+    } catch (cause) {
+      const error = new Error("网络断开了");
+      error.network = true;
+      throw error;
+    }
     if (answer.status === 401) { window.location = "/login"; return null; }
     const data = await answer.json().catch(() => ({}));
-    if (!answer.ok) { throw new Error(data.error || ("HTTP " + answer.status)); }
+    if (!answer.ok) {
+      const error = new Error(data.error || ("HTTP " + answer.status));
+      error.status = answer.status;
+      throw error;
+    }
     return data;
   }
 
@@ -26,8 +37,10 @@
   }
 
   function show(text, who) {
-    messages.append(el("div", { class: "msg " + who }, text));
+    const node = el("div", { class: "msg " + who }, text);
+    messages.append(node);
     messages.scrollTop = messages.scrollHeight;
+    return node;
   }
 
   function showChoices(choices) {
@@ -42,15 +55,102 @@
     messages.scrollTop = messages.scrollHeight;
   }
 
+  // Messages wait in IndexedDB until the server has answered them, so one typed
+  // while the network is down goes out when it is back; each carries its own id,
+  // which the server answers once however often it arrives.
+  const outbox = window.idbKeyval ? idbKeyval.createStore("salesbot-outbox", "messages") : null;
+  const memory = new Map();
+  const queued = {
+    put: (key, item) => (outbox ? idbKeyval.set(key, item, outbox) : Promise.resolve(memory.set(key, item))),
+    drop: (key) => (outbox ? idbKeyval.del(key, outbox) : Promise.resolve(memory.delete(key))),
+    all: () => (outbox ? idbKeyval.entries(outbox) : Promise.resolve([...memory.entries()])),
+    clear: () => (outbox ? idbKeyval.clear(outbox) : Promise.resolve(memory.clear())),
+  };
+  const offline = document.getElementById("offline");
+  let flushing = false;
+  let retry = null;
+
+  function setOffline(down) {
+    offline.hidden = !down;
+    document.body.dataset.network = down ? "offline" : "online";
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function bubble(item) {
+    const node = show(item.shown, "me");
+    node.dataset.clientId = item.id;
+    node.classList.add("pending");
+    return node;
+  }
+
   async function say(text, shown) {
     if (!text.trim()) return;
-    show(shown || text, "me");
+    const item = { id: newId(), message: text, shown: shown || text, at: Date.now() };
+    bubble(item);
+    await queued.put(String(item.at).padStart(15, "0") + "-" + item.id, item);
+    await flush();
+  }
+
+  function later(seconds) {
+    clearTimeout(retry);
+    retry = setTimeout(flush, seconds * 1000);
+  }
+
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
     try {
-      const data = await call("POST", "/api/say", { message: text });
-      (data.replies.length ? data.replies : ["（没有回复）"]).forEach((r) => show(r, "bot"));
-      showChoices(data.choices);
-    } catch (error) { show("出错了：" + error.message, "bot"); }
-    await refreshCard();
+      const entries = (await queued.all()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      for (const [key, item] of entries) {
+        let data;
+        try {
+          data = await call("POST", "/api/say", { message: item.message, client_id: item.id });
+        } catch (error) {
+          if (error.network) { setOffline(true); later(5); return; }
+          if (error.status === 409 || error.status === 502) { later(5); return; }
+          await queued.drop(key);
+          const node = messages.querySelector('[data-client-id="' + item.id + '"]');
+          if (node) node.classList.remove("pending");
+          show("没发出去：" + error.message, "bot");
+          continue;
+        }
+        if (data === null) return;
+        setOffline(false);
+        await queued.drop(key);
+        const node = messages.querySelector('[data-client-id="' + item.id + '"]') || bubble(item);
+        node.classList.remove("pending");
+        (data.replies.length ? data.replies : ["（没有回复）"]).forEach((r) => show(r, "bot"));
+        showChoices(data.choices);
+        await refreshCard();
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  window.addEventListener("online", () => flush());
+  window.addEventListener("offline", () => setOffline(true));
+  queued.all().then((entries) => {
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : 1)).forEach(([, item]) => bubble(item));
+    if (entries.length) flush();
+  });
+  // Logging out leaves nothing of hers on a shared tablet: no queued message, no
+  // cached card.
+  document.querySelectorAll('form[action="/logout"]').forEach((form) => form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const waiting = (await queued.all()).length;
+    if (waiting && !window.confirm("还有 " + waiting + " 条消息没发出去，退出后会丢弃。确定退出吗？")) return;
+    await queued.clear();
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
+    form.submit();
+  }));
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready)
+      .then(() => { document.body.dataset.offlineReady = "yes"; }).catch(() => {});
   }
 
   function kv(pairs) {

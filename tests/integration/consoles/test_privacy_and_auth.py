@@ -8,11 +8,12 @@ import json
 
 import pytest
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from bot.db import tables as t
 from bot.db.tracker_store import TrackerStore, events
 from bot.demo.generator import generate
+from bot.services.conversation_index import ConversationIndex
 from bot.services.conversations import ConversationLog, Viewer, export_corrections
 from bot.services.customers import Actor
 from bot.services.handoff import HandoffService
@@ -42,7 +43,12 @@ def migrated_tracker(path):
     return engine
 
 
-def add_events(tracker: TrackerStore, sender: str, rows: list[dict], at: float):
+def add_events(world, sender: str, rows: list[dict], at: float):
+    """Events as Rasa stores them, and folded into the summaries as the tracker
+    store does."""
+    engine, tracker = world
+    stored = [{**row, "timestamp": at + n} for n, row in enumerate(rows)]
+    ConversationIndex(engine).record(sender, stored)
     with tracker._engine.begin() as conn:
         for n, row in enumerate(rows):
             conn.execute(
@@ -101,24 +107,22 @@ def test_login_lockout_and_sessions(world):
 
 def test_forget_erases_her_and_her_conversations_only(world):
     engine, tracker = world
-    add_events(
-        tracker, "console:s01c1:1:1", conversation_about(1, "查13800000000"), 1e9
-    )
-    add_events(
-        tracker, "console:s01c1:1:2", conversation_about(2, "查13800000001"), 1e9
-    )
+    add_events(world, "console:s01c1:1:1", conversation_about(1, "查13800000000"), 1e9)
+    add_events(world, "console:s01c1:1:2", conversation_about(2, "查13800000001"), 1e9)
     with engine.begin() as conn:
         conn.execute(
             t.customers.update()
             .where(t.customers.c.id == 1)
             .values(wechat_openid="oW1")
         )
-    add_events(tracker, "wx:oW1", conversation_about(1, "我的会员等级"), 1e9)
+    add_events(world, "wx:oW1", conversation_about(1, "我的会员等级"), 1e9)
     HandoffService(engine, _knowledge()).open(
         Actor("wx:oW1", "wechat"), "oW1", 1, "转人工"
     )
     done = forget(engine, tracker, 1, Actor("cli", "cli"))
     assert done["conversation events"] == 6 and done["handoffs"] == 1
+    assert done["conversation summaries"] == 2
+    assert _summarised(engine) == {"console:s01c1:1:2": 1}
     assert tracker.senders_about(1) == [] and tracker.senders_about(2) == [
         "console:s01c1:1:2"
     ]
@@ -144,17 +148,32 @@ def test_purge_deletes_only_what_is_older_than_the_retention(world):
     engine, tracker = world
     old = (NOW - dt.timedelta(days=200)).replace(tzinfo=dt.timezone.utc).timestamp()
     new = (NOW - dt.timedelta(days=10)).replace(tzinfo=dt.timezone.utc).timestamp()
-    add_events(tracker, "console:a:1:1", conversation_about(1, "old"), old)
-    add_events(tracker, "console:a:1:2", conversation_about(2, "new"), new)
+    add_events(world, "console:a:1:1", conversation_about(1, "old"), old)
+    add_events(world, "console:a:1:2", conversation_about(2, "new"), new)
+    add_events(world, "console:a:1:3", conversation_about(1, "old"), old)
+    add_events(world, "console:a:1:3", conversation_about(1, "again"), new)
+    assert _summarised(engine)["console:a:1:3"] == 2
     counts = purge(engine, tracker, 180, clock=Clock(NOW))
-    assert counts["conversation events"] == 3
+    assert counts["conversation events"] == 6
+    assert counts["conversation summaries"] == 1
     assert tracker.events_of(["console:a:1:2"])["console:a:1:2"]
+    # what is left of the conversation that spanned the cutoff is its recent turn
+    assert _summarised(engine) == {"console:a:1:2": 1, "console:a:1:3": 1}
+
+
+def _summarised(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                text("SELECT sender_id, user_turns FROM conversation_summaries")
+            ).all()
+        )
 
 
 def test_flags_become_nlu_training_data(world):
     engine, tracker = world
     at = NOW.replace(tzinfo=dt.timezone.utc).timestamp()
-    add_events(tracker, "console:s01c1:1:1", conversation_about(1, "查13800000000"), at)
+    add_events(world, "console:s01c1:1:1", conversation_about(1, "查13800000000"), at)
     log = ConversationLog(engine, tracker, SHANGHAI, ["lookup_customer", "ask_history"])
     manager = Viewer(13, "s01m", "manager", 1)
     (row,) = log.rows(manager, _filters())
@@ -196,7 +215,7 @@ def _knowledge():
 def test_a_transcript_lists_only_its_own_clerks_suggestions(world):
     engine, tracker = world
     at = NOW.replace(tzinfo=dt.timezone.utc).timestamp()
-    add_events(tracker, "console:s01c1:1:1", conversation_about(1, "查"), at)
+    add_events(world, "console:s01c1:1:1", conversation_about(1, "查"), at)
     with engine.begin() as conn:
         conn.execute(
             insert(t.recommendation_log),
@@ -241,7 +260,7 @@ def test_a_transcript_holds_the_handoff_part_in_order_and_masked(world):
         {"event": "bot", "text": "好的，正在为您转接"},
     ]
     at = opened.replace(tzinfo=dt.timezone.utc).timestamp() - 10
-    add_events(tracker, "wx:oW1", she_asked, at)
+    add_events(world, "wx:oW1", she_asked, at)
     clock = Clock(NOW)
     clock.now = opened
     handoff = HandoffService(engine, _knowledge(), clock=clock)

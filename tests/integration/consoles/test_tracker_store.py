@@ -17,14 +17,14 @@ from bot.runtime.servers import tracker_store_yaml
 def test_tracker_store_settings_for_sqlite_and_postgresql(tmp_path):
     lite = yaml.safe_load(tracker_store_yaml(f"sqlite:///{tmp_path / 'x' / 't.db'}"))
     assert lite["tracker_store"] == {
-        "type": "SQL",
+        "type": "bot.runtime.tracker_store.SummarizingTrackerStore",
         "dialect": "sqlite",
         "db": str(tmp_path / "x" / "t.db"),
     }
     assert (tmp_path / "x").is_dir()
     pg = yaml.safe_load(tracker_store_yaml("postgresql://bot:pw@db.local:5433/tracker"))
     assert pg["tracker_store"] == {
-        "type": "SQL",
+        "type": "bot.runtime.tracker_store.SummarizingTrackerStore",
         "dialect": "postgresql",
         "url": "db.local",
         "port": 5433,

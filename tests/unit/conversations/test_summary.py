@@ -1,6 +1,6 @@
 """Conversation summaries and transcripts from Rasa tracker events."""
 
-from bot.conversations.summary import summarize, transcript
+from bot.conversations.summary import fold, summarize, transcript
 from bot.customers.masking import mask_text
 
 
@@ -88,3 +88,27 @@ def test_a_tapped_choice_reads_as_what_was_tapped_not_its_payload():
         "（点了一个选项）",
         "她喜欢什么",
     ]
+
+
+def test_folding_a_conversation_piece_by_piece_equals_summarising_it_whole():
+    whole = summarize("console:s01c1:1:1", EVENTS)
+    for cut in range(1, len(EVENTS)):
+        first = summarize("console:s01c1:1:1", EVENTS[:cut])
+        assert fold(first, "console:s01c1:1:1", EVENTS[cut:]) == whole, cut
+
+
+def test_a_later_clerk_and_channel_win_and_earlier_trouble_is_kept():
+    first = summarize("console:s01c1:1:1", EVENTS)
+    later = [
+        user(
+            20,
+            "好的",
+            "affirm",
+            0.95,
+            metadata={"staff": {"username": "s01c2", "id": 4, "store_id": 1}},
+        )
+    ]
+    s = fold(first, "console:s01c1:1:1", later)
+    assert (s.staff, s.staff_id, s.user_turns) == ("s01c2", 4, 3)
+    assert s.fallback and s.lowest_confidence == 0.31 and s.started == first.started
+    assert s.intents == ("lookup_customer", "nlu_fallback", "affirm")

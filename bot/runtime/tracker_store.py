@@ -1,0 +1,46 @@
+"""The tracker store the Rasa server runs with: Rasa's SQL tracker store, which
+also folds each batch of new events into salesbot's conversation summaries (in the
+application database, `DATABASE_URL`), so managers' pages never scan events.
+
+Configured in the endpoints that `bot.runtime.servers` writes:
+`type: bot.runtime.tracker_store.SummarizingTrackerStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import config
+from bot.db.engine import shared_engine
+from bot.services.conversation_index import ConversationIndex
+
+logger = logging.getLogger(__name__)
+
+
+class SummarizingTrackerStore(SQLTrackerStore):
+    _index: ConversationIndex | None = None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            new = [
+                event.as_dict() for event in self._additional_events(session, tracker)
+            ]
+        await super().save(tracker)
+        try:
+            await asyncio.to_thread(self._summaries().record, tracker.sender_id, new)
+        except Exception as error:  # the events are stored; reindexing mends this
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            logger.error(
+                "conversation summary not updated (%s); "
+                "`salesbot reindex-conversations` rebuilds it",
+                first,
+            )
+
+    def _summaries(self) -> ConversationIndex:
+        if self._index is None:
+            self._index = ConversationIndex(shared_engine(config.database_url()))
+        return self._index
