@@ -482,7 +482,8 @@ def demo_export(directory: Path, customers: int, products: int, seed: int) -> No
 def evaluate_recommender(
     path: Path, holdout_days: int, k: int, chart: Path | None, as_json: bool
 ) -> None:
-    """Popularity, item-KNN, association rules and the blend on a temporal split."""
+    """Popularity, item-KNN, EASE, association rules and the blend on a temporal
+    split."""
     import json
 
     from bot.recommend.offline import CONTENDERS, compare

@@ -1,7 +1,8 @@
 """Compare recommenders on a transaction log: the `evaluate-recommender` report.
 
-Popularity, plain item-KNN, association rules alone and the blend are fitted on the
-same training period and scored on the same holdout customers (see evaluation.py).
+Popularity, plain item-KNN, EASE (for catalogues it can hold, see ease.py),
+association rules alone and the blend are fitted on the same training period and
+scored on the same holdout customers (see evaluation.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.recommend.blend import DEFAULTS, BlendedRecommender, BlendSettings
+from bot.recommend.ease import CatalogueTooLarge, EASERecommender
 from bot.recommend.evaluation import (
     PopularityRecommender,
     Recommender,
@@ -22,7 +24,7 @@ from bot.recommend.evaluation import (
 from bot.recommend.item_knn import ItemKNNRecommender
 from bot.recommend.retail_log import RetailLog
 
-CONTENDERS = ("popularity", "item-knn", "rules", "blended")
+CONTENDERS = ("popularity", "item-knn", "ease", "rules", "blended")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ def _contenders(
         PopularityRecommender().fit(customers, items).recommend(split.known),
     )
     yield "item-knn", ItemKNNRecommender().fit(customers, items).recommend(split.known)
+    ease = _ease(customers, items)
+    if ease is not None:
+        yield "ease", ease.recommend(split.known)
     labels, columns = np.unique(items.astype(str), return_inverse=True)
     ids, rows = np.unique(customers, return_inverse=True)
     model = BlendedRecommender(settings).fit(
@@ -91,6 +96,15 @@ def _contenders(
 
     yield "rules", ranked(only_rules=True)
     yield "blended", ranked(only_rules=False)
+
+
+def _ease(customers, items) -> EASERecommender | None:
+    """None for a catalogue too large for EASE's dense inverse: the table leaves it
+    out rather than the run running out of memory."""
+    try:
+        return EASERecommender().fit(customers, items)
+    except CatalogueTooLarge:
+        return None
 
 
 def _history(rows, columns, days) -> dict[int, tuple[list[int], list[int]]]:

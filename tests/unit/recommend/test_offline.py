@@ -1,4 +1,4 @@
-"""The four recommenders compared on a synthetic messy log (see bot/demo/retail_log.py).
+"""The recommenders compared on a synthetic messy log (see bot/demo/retail_log.py).
 
 The real yardstick is a public retail log run through `salesbot evaluate-recommender`;
 this test keeps the comparison honest on every commit: the blend must stay ahead of

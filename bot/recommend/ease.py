@@ -1,0 +1,69 @@
+"""EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"): a
+linear item-item model in closed form, a strong baseline for implicit feedback.
+
+    G = XᵀX + λI,  P = G⁻¹,  B = -P / diag(P) (columnwise),  diag(B) = 0
+    score(u) = x_u B
+
+X is the binary customer x item matrix. The inverse is dense (items x items), so
+the model is fitted only for catalogues up to `max_items` (about 20,000 items:
+1.6 GB in float32); above that `fit` raises. Same contract as the other
+recommenders: hyperparameters in __init__, `fit` returns self, fitted attributes
+end in `_`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import linalg
+
+from bot.recommend.evaluation import Recommender
+from bot.recommend.sparse_ops import binary_matrix
+
+
+class CatalogueTooLarge(ValueError):
+    """More items than a dense items x items inverse should hold."""
+
+
+class EASERecommender:
+    def __init__(self, l2: float = 500.0, max_items: int = 20_000) -> None:
+        self.l2 = l2
+        self.max_items = max_items
+
+    def fit(self, customers, items) -> EASERecommender:
+        customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
+        self.items_, columns = np.unique(
+            np.asarray(items).astype(str), return_inverse=True
+        )
+        if len(self.items_) > self.max_items:
+            raise CatalogueTooLarge(
+                f"{len(self.items_)} items; EASE is fitted up to {self.max_items}"
+            )
+        self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
+        bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
+        gram = (bought.T @ bought).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += self.l2
+        inverse = linalg.inv(gram, overwrite_a=True, check_finite=False)
+        weights = -inverse / np.diag(inverse)
+        np.fill_diagonal(weights, 0.0)
+        self.weights_ = weights.astype(np.float32)
+        return self
+
+    def scores(self, owned: set[str]) -> np.ndarray:
+        rows = [self.index_[item] for item in owned if item in self.index_]
+        if not rows:
+            return np.zeros(len(self.items_), dtype=np.float32)
+        return self.weights_[rows].sum(axis=0)
+
+    def recommend(self, known: Mapping[int, set[str]]) -> Recommender:
+        def top(customer: int, k: int) -> list[str]:
+            owned = known.get(customer, set())
+            scores = self.scores(owned).astype(np.float64)
+            for item in owned:
+                if item in self.index_:
+                    scores[self.index_[item]] = -np.inf
+            order = np.lexsort((self.items_, -scores))[:k]
+            return [self.items_[i] for i in order if scores[i] > 0]
+
+        return top
