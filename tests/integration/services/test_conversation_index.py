@@ -131,3 +131,20 @@ def _rows(engine) -> list[tuple]:
                 text("SELECT * FROM conversation_summaries ORDER BY sender_id")
             )
         ]
+
+
+def test_the_dashboard_counts_per_local_day_and_channel(world):
+    from bot.services.dashboard import Dashboard
+
+    engine, tracker = world
+    # 23:30 and 00:30 in Shanghai: two local days, one UTC day
+    late = dt.datetime(2026, 11, 18, 15, 30, tzinfo=dt.timezone.utc).timestamp()
+    say(world, "console:d:1:1", turn("你好", "greet", 0.9, 1), late)
+    say(world, "console:d:2:1", turn("你好", "greet", 0.9, 1), late + 3600)
+    say(world, "console:d:3:1", turn("没听懂", "nlu_fallback", 0.2, 2), late + 3700)
+    figures = Dashboard(engine, _log(engine, tracker), SHANGHAI, 7, 48).conversations(
+        HQ, _filters()
+    )
+    days = {(d.day.isoformat(), d.conversations, d.fallback) for d in figures.days}
+    assert days == {("2026-11-18", 1, 0), ("2026-11-19", 2, 1)}
+    assert figures.intents == (("greet", 2), ("nlu_fallback", 1))
