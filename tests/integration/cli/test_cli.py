@@ -238,6 +238,46 @@ def test_forget_purge_and_export_corrections_from_the_command_line(
     assert "version" in target.read_text(encoding="utf-8")
 
 
+def test_reindex_conversations_summarises_what_the_tracker_holds(
+    run, tmp_path, monkeypatch
+):
+    import json
+
+    from sqlalchemy import create_engine, insert, text
+
+    from bot.db.tracker_store import events
+
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("SALESBOT_TRACKER_URL", tracker_url)
+    bootstrap.configure(database_url=bootstrap.services().database_url)
+    run("demo-data", "--customers", "5", "--as-of", "2026-11-20")
+    tracker = create_engine(tracker_url, future=True)
+    events.metadata.create_all(tracker)
+    said = {"event": "user", "text": "你好", "input_channel": "console"}
+    with tracker.begin() as conn:
+        for n in range(3):
+            for kind, data in (
+                ("user", said),
+                ("bot", {"event": "bot", "text": "您好"}),
+            ):
+                conn.execute(
+                    insert(events).values(
+                        sender_id=f"console:s01c1:{n}:1",
+                        type_name=kind,
+                        timestamp=1.79e9 + n,
+                        data=json.dumps({**data, "timestamp": 1.79e9 + n}),
+                    )
+                )
+    done = run("reindex-conversations")
+    assert done.exit_code == 0 and "3 conversation summaries written" in done.output
+    app = create_engine(bootstrap.services().database_url, future=True)
+    with app.connect() as conn:
+        turns = conn.execute(
+            text("SELECT sum(user_turns), count(*) FROM conversation_summaries")
+        ).one()
+    assert tuple(turns) == (3, 3)
+
+
 def test_a_snapshot_after_today_or_before_the_first_order_is_refused(run):
     import datetime as dt
 
