@@ -2,18 +2,19 @@
 
 Popularity, plain item-KNN, EASE (for catalogues it can hold, see ease.py),
 association rules alone and the blend are fitted on the same training period and
-scored on the same holdout customers (see evaluation.py).
+scored on the same holdout customers (see evaluation.py), each with its settings
+chosen on a validation period carved from the training period (selection.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bot.recommend.blend import DEFAULTS, BlendedRecommender, BlendSettings
-from bot.recommend.ease import CatalogueTooLarge, EASERecommender
+from bot.recommend.ease import EASERecommender
 from bot.recommend.evaluation import (
     PopularityRecommender,
     Recommender,
@@ -23,8 +24,11 @@ from bot.recommend.evaluation import (
 )
 from bot.recommend.item_knn import ItemKNNRecommender
 from bot.recommend.retail_log import RetailLog
+from bot.recommend.selection import best, blend_candidates, blend_grid
 
 CONTENDERS = ("popularity", "item-knn", "ease", "rules", "blended")
+NEIGHBOURS = (50, 20, 100)
+EASE_L2 = (500.0, 50.0, 200.0, 2000.0)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class Comparison:
     test_customers: int
     items: int
     results: dict[str, dict[str, float]]
+    chosen: dict[str, str] = field(
+        default_factory=dict
+    )  # settings picked on validation
 
 
 def compare(
@@ -44,12 +51,23 @@ def compare(
     settings: BlendSettings = DEFAULTS,
     progress: Callable[[str], None] = lambda name: None,
 ) -> Comparison:
+    """Each contender's settings are chosen on the last `holdout_days` of the
+    training period (see selection.py), then it is refitted on the whole training
+    period and scored on the holdout."""
     split = temporal_split(log.customers, log.items, log.days, holdout_days)
     train = log.days < split.cutoff_day
     catalogue = len(np.unique(log.items[train]))
-    results = {}
-    for name, recommend in _contenders(log, train, split, settings):
+    inner = temporal_split(
+        log.customers[train], log.items[train], log.days[train], holdout_days
+    )
+    inner_train = train & (log.days < inner.cutoff_day)
+    inner_catalogue = len(np.unique(log.items[inner_train]))
+    results, chosen = {}, {}
+    for name, pick in _contenders(log, settings):
         progress(name)
+        choice = best(pick(inner_train, inner), inner, inner_catalogue, k)
+        chosen[name] = _describe(choice.setting)
+        ((_, recommend),) = pick(train, split, [choice.setting])
         results[name] = evaluate(recommend, split, catalogue, k)
     return Comparison(
         holdout_days,
@@ -58,53 +76,100 @@ def compare(
         len(split.relevant),
         catalogue,
         results,
+        chosen,
     )
 
 
-def _contenders(
-    log: RetailLog, train: np.ndarray, split: Split, settings: BlendSettings
-) -> Iterator[tuple[str, Recommender]]:
-    customers, items = log.customers[train], log.items[train]
-    yield (
-        "popularity",
-        PopularityRecommender().fit(customers, items).recommend(split.known),
-    )
-    yield "item-knn", ItemKNNRecommender().fit(customers, items).recommend(split.known)
-    ease = _ease(customers, items)
-    if ease is not None:
-        yield "ease", ease.recommend(split.known)
-    labels, columns = np.unique(items.astype(str), return_inverse=True)
-    ids, rows = np.unique(customers, return_inverse=True)
-    model = BlendedRecommender(settings).fit(
-        rows, columns, log.days[train], log.invoices[train], len(labels)
-    )
-    history = _history(rows, columns, log.days[train])
-    today = split.cutoff_day - 1
-    row_of = {int(c): n for n, c in enumerate(ids.tolist())}
-
-    def ranked(only_rules: bool) -> Recommender:
-        def top(customer: int, k: int) -> list[str]:
-            owned, days = history.get(row_of.get(customer, -1), ((), ()))
-            scores = model.source_scores(np.asarray(owned, dtype=int), days, today)
-            score = scores["rules"] if only_rules else model.combine(scores)
-            score = score.copy()
-            score[list(owned)] = -np.inf
-            order = np.argsort(-score, kind="stable")[:k]
-            return [labels[i] for i in order if score[i] > 0]
-
-        return top
-
-    yield "rules", ranked(only_rules=True)
-    yield "blended", ranked(only_rules=False)
+Candidates = Iterator[tuple[object, Recommender]]
+Pick = Callable[..., Candidates]
 
 
-def _ease(customers, items) -> EASERecommender | None:
-    """None for a catalogue too large for EASE's dense inverse: the table leaves it
-    out rather than the run running out of memory."""
-    try:
-        return EASERecommender().fit(customers, items)
-    except CatalogueTooLarge:
-        return None
+def _contenders(log: RetailLog, settings: BlendSettings) -> Iterator[tuple[str, Pick]]:
+    """Per contender: given a training mask, its split and optionally the settings
+    to try (default: its grid), the fitted candidates."""
+
+    def popularity(mask, split, grid=(None,)) -> Candidates:
+        fitted = PopularityRecommender().fit(log.customers[mask], log.items[mask])
+        yield None, fitted.recommend(split.known)
+
+    def item_knn(mask, split, grid=NEIGHBOURS) -> Candidates:
+        for neighbours in grid:
+            model = ItemKNNRecommender(neighbours).fit(
+                log.customers[mask], log.items[mask]
+            )
+            yield neighbours, model.recommend(split.known)
+
+    def ease(mask, split, grid=EASE_L2) -> Candidates:
+        for l2 in grid:
+            yield (
+                l2,
+                EASERecommender(l2)
+                .fit(log.customers[mask], log.items[mask])
+                .recommend(split.known),
+            )
+
+    def blended(mask, split, grid=None) -> Candidates:
+        fitted = _FittedBlend(log, mask, settings, split)
+        yield from blend_candidates(
+            fitted.model,
+            blend_grid(settings) if grid is None else grid,
+            fitted.history,
+            fitted.labels,
+            split.relevant,
+            split.cutoff_day - 1,
+        )
+
+    def rules(mask, split, grid=None) -> Candidates:
+        alone = replace(settings, similar=0.0, rules=1.0, popular=0.0)
+        fitted = _FittedBlend(log, mask, alone, split)
+        yield from blend_candidates(
+            fitted.model,
+            [alone],
+            fitted.history,
+            fitted.labels,
+            split.relevant,
+            split.cutoff_day - 1,
+        )
+
+    yield "popularity", popularity
+    yield "item-knn", item_knn
+    if len(np.unique(log.items)) <= EASERecommender().max_items:
+        yield "ease", ease
+    yield "rules", rules
+    yield "blended", blended
+
+
+class _FittedBlend:
+    """The blend fitted on the rows of `mask`, with each customer's history."""
+
+    def __init__(
+        self, log: RetailLog, mask: np.ndarray, settings: BlendSettings, split: Split
+    ) -> None:
+        customers, items = log.customers[mask], log.items[mask]
+        self.labels, columns = np.unique(items.astype(str), return_inverse=True)
+        ids, rows = np.unique(customers, return_inverse=True)
+        self.model = BlendedRecommender(settings).fit(
+            rows, columns, log.days[mask], log.invoices[mask], len(self.labels)
+        )
+        self._history = _history(rows, columns, log.days[mask])
+        self._row_of = {int(c): n for n, c in enumerate(ids.tolist())}
+
+    def history(self, customer: int) -> tuple[np.ndarray, np.ndarray]:
+        owned, days = self._history.get(self._row_of.get(customer, -1), ((), ()))
+        return np.asarray(owned, dtype=int), np.asarray(days, dtype=float)
+
+
+def _describe(setting: object) -> str:
+    if setting is None:
+        return "-"
+    if isinstance(setting, BlendSettings):
+        return (
+            f"similar {setting.similar:g} / rules {setting.rules:g} / "
+            f"popular {setting.popular:g}"
+        )
+    if isinstance(setting, float):
+        return f"l2 {setting:g}"
+    return f"neighbours {setting}"
 
 
 def _history(rows, columns, days) -> dict[int, tuple[list[int], list[int]]]:

@@ -31,6 +31,12 @@ def comparison_table(comparison: Comparison, baseline: str = "popularity") -> st
         ratio = result[recall] / base if base else float("nan")
         cells = "".join(f"{result[m]:>13.4f}" for m in metrics)
         lines.append(f"{name:<12}{cells}{ratio:>15.2f}")
+    if comparison.chosen:
+        lines.append(
+            f"settings chosen on the last {comparison.holdout_days} days "
+            "of the training period (NDCG, then Recall):"
+        )
+        lines += [f"  {name:<12}{how}" for name, how in comparison.chosen.items()]
     return "\n".join(lines)
 
 

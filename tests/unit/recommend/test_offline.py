@@ -21,6 +21,7 @@ def comparison(tmp_path_factory, knowledge):
 
 def test_every_contender_is_scored_on_the_same_customers(comparison):
     assert list(comparison.results) == list(CONTENDERS)
+    assert set(comparison.chosen) == set(CONTENDERS)  # each tuned on validation
     counts = {r["customers"] for r in comparison.results.values()}
     assert counts == {float(comparison.test_customers)}
     assert comparison.test_customers > 300

@@ -1,0 +1,32 @@
+"""Choosing settings on the validation period: the rule and the blend's grid."""
+
+from bot.recommend.blend import DEFAULTS
+from bot.recommend.evaluation import Split
+from bot.recommend.selection import best, blend_grid
+
+SPLIT = Split(None, None, {1: {"a"}, 2: {"b"}}, {1: {"x", "y"}, 2: {"z"}}, 10)
+
+
+def fixed(picks):
+    return lambda customer, k: picks.get(customer, [])
+
+
+def test_the_highest_ndcg_wins_then_recall_then_the_first_of_equals():
+    candidates = [
+        ("nothing", fixed({})),
+        ("late", fixed({1: ["q", "q2", "x"], 2: ["z"]})),
+        ("early", fixed({1: ["x"], 2: ["z"]})),
+        ("early-too", fixed({1: ["x"], 2: ["z"]})),
+    ]
+    choice = best(candidates, SPLIT, catalogue=10, k=10)
+    assert choice.setting == "early"
+    # equal NDCG at rank one: the one that finds more of what she bought wins
+    tied = [("one", fixed({1: ["x"]})), ("both", fixed({1: ["x", "y"]}))]
+    assert best(tied, SPLIT, catalogue=10, k=10).setting == "both"
+
+
+def test_the_grid_starts_at_the_defaults_and_holds_each_source_alone():
+    grid = blend_grid(DEFAULTS)
+    assert grid[0] == DEFAULTS and len(grid) == len(set(grid))
+    weights = {(s.similar, s.rules, s.popular) for s in grid}
+    assert {(1.0, 0.0, 0.05), (0.0, 1.0, 0.05), (0.0, 0.0, 1.0)} <= weights
