@@ -72,29 +72,51 @@ def blend_candidates(
     labels: np.ndarray,
     customers: Iterable[int],
     today: int,
+    k: int = 10,
 ) -> Iterable[tuple[BlendSettings, Recommender]]:
-    """One recommender per weighting, sharing each customer's source scores."""
-    cache: dict[int, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+    """One recommender per weighting. Each customer's source scores are computed
+    once and every weighting's top `k` taken from them at once, so only the short
+    lists are kept (memory does not grow with the catalogue)."""
+    tops: dict[int, list[list[str]]] = {}
     for customer in customers:
-        owned, days = history(customer)
-        cache[customer] = (model.source_scores(owned, days, today), owned)
+        tops[customer] = _tops(model, grid, history(customer), labels, today, k)
 
-    def ranked(setting: BlendSettings) -> Recommender:
-        def top(customer: int, k: int) -> list[str]:
-            if customer not in cache:
-                owned, days = history(customer)
-                cache[customer] = (model.source_scores(owned, days, today), owned)
-            scores, owned = cache[customer]
-            score = (
-                setting.similar * scores["similar"]
-                + setting.rules * scores["rules"]
-                + setting.popular * scores["popular"]
-            )
-            score[list(owned)] = -np.inf
-            order = np.argsort(-score, kind="stable")[:k]
-            return [labels[i] for i in order if score[i] > 0]
+    def ranked(n: int) -> Recommender:
+        def top(customer: int, want: int) -> list[str]:
+            if customer not in tops:
+                tops[customer] = _tops(
+                    model, grid, history(customer), labels, today, max(k, want)
+                )
+            return tops[customer][n][:want]
 
         return top
 
+    for n, setting in enumerate(grid):
+        yield setting, ranked(n)
+
+
+def _tops(model, grid, bought, labels, today: int, k: int) -> list[list[str]]:
+    owned, days = bought
+    scores = model.source_scores(owned, days, today)
+    found = []
     for setting in grid:
-        yield setting, ranked(setting)
+        score = (
+            setting.similar * scores["similar"]
+            + setting.rules * scores["rules"]
+            + setting.popular * scores["popular"]
+        )
+        score[owned] = -np.inf
+        found.append([labels[i] for i in _top_k(score, k) if score[i] > 0])
+    return found
+
+
+def _top_k(score: np.ndarray, k: int) -> np.ndarray:
+    """The k best indices, best first, ties to the lower index: what a stable
+    full sort would give, without sorting the whole catalogue."""
+    if len(score) <= k:
+        return np.argsort(-score, kind="stable")
+    kth = -np.partition(-score, k - 1)[k - 1]
+    above = np.flatnonzero(score > kth)
+    ties = np.flatnonzero(score == kth)[: k - len(above)]
+    head = np.concatenate([above, ties])
+    return head[np.lexsort((head, -score[head]))]

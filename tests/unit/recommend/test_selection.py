@@ -30,3 +30,16 @@ def test_the_grid_starts_at_the_defaults_and_holds_each_source_alone():
     assert grid[0] == DEFAULTS and len(grid) == len(set(grid))
     weights = {(s.similar, s.rules, s.popular) for s in grid}
     assert {(1.0, 0.0, 0.05), (0.0, 1.0, 0.05), (0.0, 0.0, 1.0)} <= weights
+
+
+def test_the_partial_top_k_equals_a_stable_full_sort_ties_included():
+    import numpy as np
+
+    from bot.recommend.selection import _top_k
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        score = rng.integers(0, 4, size=int(rng.integers(1, 40))).astype(float)
+        k = int(rng.integers(1, 12))
+        expected = np.argsort(-score, kind="stable")[:k]
+        assert _top_k(score, k).tolist() == expected.tolist()
