@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from bot.care.routes import ASSOCIATE, Facts, Route
 from bot.db import tables as t
 from bot.db.net import LINE_KEPT
+from bot.db.repositories import home_customers
 from bot.db.wechat_store import WindowStore
 from bot.timeutil import local_date, local_to_utc
 
@@ -399,9 +400,5 @@ def count_planned(connection: Connection, store_id: int | None = None) -> int:
         .where(box.c.status.in_(("pending", "task")))
     )
     if store_id is not None:
-        query = query.where(
-            box.c.customer_id.in_(
-                select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)
-            )
-        )
+        query = query.where(box.c.customer_id.in_(home_customers(store_id)))
     return connection.execute(query).scalar_one()

@@ -302,3 +302,8 @@ class AuditRepository:
                 detail=detail,
             )
         )
+
+
+def home_customers(store_id: int):
+    """The ids of the customers whose home store is `store_id` (a subquery)."""
+    return select(customers.c.id).where(customers.c.home_store_id == store_id)

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from bot.db import tables as t
+from bot.db.repositories import home_customers
 from bot.segments.lines import ProductTable, PurchaseLines, product_table
 from bot.segments.snapshot import Snapshot
 
@@ -187,7 +188,7 @@ class SegmentStore:
             .order_by(func.count().desc(), snaps.c.segment)
         )
         if store_id is not None:
-            query = query.where(snaps.c.customer_id.in_(_home(store_id)))
+            query = query.where(snaps.c.customer_id.in_(home_customers(store_id)))
         return as_of, [(segment, int(n)) for segment, n in self._c.execute(query)]
 
     def runs(self) -> list[dt.date]:
@@ -235,7 +236,7 @@ class SegmentStore:
             .group_by(old.c.segment, new.c.segment)
         )
         if store_id is not None:
-            query = query.where(old.c.customer_id.in_(_home(store_id)))
+            query = query.where(old.c.customer_id.in_(home_customers(store_id)))
         rows = self._c.execute(query)
         return [(a, b, int(n)) for a, b, n in rows]
 
@@ -314,7 +315,3 @@ def _read_columns(cursor, sql: str, progress) -> list[np.ndarray]:
         )
         parts.clear()
     return merged
-
-
-def _home(store_id: int):
-    return select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)

@@ -64,23 +64,6 @@ class TrackerStore:
         except (OperationalError, ProgrammingError):
             return []
 
-    def senders_between(self, start: float, end: float) -> list[str]:
-        """Conversations with a user message in [start, end) (epoch seconds)."""
-        query = (
-            select(events.c.sender_id)
-            .where(
-                events.c.type_name == "user",
-                events.c.timestamp >= start,
-                events.c.timestamp < end,
-            )
-            .distinct()
-        )
-        try:
-            with self._engine.connect() as conn:
-                return list(conn.execute(query).scalars())
-        except (OperationalError, ProgrammingError):
-            return []
-
     def events_of(self, senders: Iterable[str]) -> dict[str, list[dict]]:
         wanted = list(senders)
         if not wanted:

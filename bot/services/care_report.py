@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from bot.db import tables as t
 from bot.db.net import ORDER_KEPT
+from bot.db.repositories import home_customers
 from bot.timeutil import utcnow
 
 REPLY_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link")
@@ -117,11 +118,7 @@ def care_outcomes(
         )
     )
     if store_id is not None:
-        query = query.where(
-            box.c.customer_id.in_(
-                select(t.customers.c.id).where(t.customers.c.home_store_id == store_id)
-            )
-        )
+        query = query.where(box.c.customer_id.in_(home_customers(store_id)))
     counts: dict[str, dict[str, list[int]]] = {
         "trigger": {},
         "segment": {},

@@ -30,7 +30,7 @@ from bot.db.tracker_store import TrackerStore
 from bot.db.uow import UnitOfWork
 from bot.services.common import audit
 from bot.services.customers import Actor
-from bot.timeutil import utcnow
+from bot.timeutil import local_datetime, local_to_utc, utcnow
 
 
 class NotYours(PermissionError):
@@ -176,16 +176,14 @@ class ConversationLog:
             return None
         if not viewer.head_office and viewer.store_id is None:
             return None
-        start = dt.datetime.combine(filters.start, dt.time(), self._tz)
-        end = dt.datetime.combine(
-            filters.end + dt.timedelta(days=1), dt.time(), self._tz
-        )
+        start = dt.datetime.combine(filters.start, dt.time())
+        end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time())
         segment = filters.segment
         by_name = {name: key for key, name in self._segment_names.items()}
         segment = by_name.get(segment, segment)
         return Where(
-            start=_naive_utc(start),
-            end=_naive_utc(end),
+            start=local_to_utc(start, self._tz),
+            end=local_to_utc(end, self._tz),
             store_ids=None if viewer.head_office else [viewer.store_id],
             channel=filters.channel,
             store_id=filters.store_id,
@@ -198,16 +196,11 @@ class ConversationLog:
         )
 
     def _listed(self, r) -> Row:
-        started = (
-            r.started_at.replace(tzinfo=dt.timezone.utc)
-            .astimezone(self._tz)
-            .replace(tzinfo=None)
-        )
         segment = r.segment or "-"
         return Row(
             sender_id=r.sender_id,
             channel=r.channel,
-            started=started,
+            started=local_datetime(r.started_at, self._tz),
             turns=r.user_turns,
             intents=tuple(r.intents.split()),
             customer=mask_name(r.customer_name) if r.customer_name else "-",
@@ -461,10 +454,6 @@ def _customers(summary: Summary, people: _People) -> list[int]:
     if summary.openid and summary.openid in people.by_openid:
         found.append(people.by_openid[summary.openid])
     return found
-
-
-def _naive_utc(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def export_corrections(engine: Engine) -> tuple[str, int]:

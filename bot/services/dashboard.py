@@ -22,7 +22,7 @@ from bot.db.summary_store import SummaryStore
 from bot.services.care_report import CareOutcomes, care_outcomes
 from bot.services.conversations import ConversationLog, Filters, Viewer
 from bot.services.recommendation_report import AcceptanceReport, acceptance
-from bot.timeutil import utcnow
+from bot.timeutil import local_to_utc, utcnow
 
 TOP_INTENTS = 10
 CARE_DAYS = 90
@@ -117,10 +117,9 @@ class Dashboard:
         return ConversationFigures(filters.start, filters.end, days, tuple(ranked))
 
     def recommendations(self, viewer: Viewer, filters: Filters) -> AcceptanceReport:
-        until = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time())
-        until = until.replace(tzinfo=self._tz).astimezone(dt.timezone.utc)
+        end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time())
+        until = local_to_utc(end, self._tz)
         days = (filters.end - filters.start).days + 1
-        until = until.replace(tzinfo=None)
         return acceptance(
             self._engine, days, until, self.store_of(viewer, filters), until
         )
