@@ -478,46 +478,65 @@ def demo_export(directory: Path, customers: int, products: int, seed: int) -> No
 @click.option(
     "--chart", type=click.Path(path_type=Path), help="where to save the chart"
 )
+@click.option(
+    "--view",
+    type=click.Choice(["new", "all", "both"]),
+    default="both",
+    show_default=True,
+    help="what counts as a hit: items new to her, every purchase, or both tables",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
 def evaluate_recommender(
-    path: Path, holdout_days: int, k: int, chart: Path | None, as_json: bool
+    path: Path,
+    holdout_days: int,
+    k: int,
+    chart: Path | None,
+    view: str,
+    as_json: bool,
 ) -> None:
-    """Popularity, item-KNN, EASE, association rules and the blend on a temporal
-    split."""
+    """Popularity, item-KNN, EASE, ALS, association rules, buying again and the
+    blend on a temporal split, each tuned on the period before the holdout."""
     import json
 
     from bot.recommend.offline import CONTENDERS, compare
     from bot.recommend.retail_log import LogFormatError, read_online_retail
     from bot.reports.recommender import comparison_table, save_comparison_chart
+    from bot.services.recommendations import settings_of
 
+    knowledge = bootstrap.services().knowledge
     try:
         with tqdm_bar(None, f"reading {path.name}") as bar:
-            log = read_online_retail(
-                path, bootstrap.services().knowledge.imports, progress=bar.update
-            )
+            log = read_online_retail(path, knowledge.imports, progress=bar.update)
     except LogFormatError as error:
         raise click.ClickException(str(error)) from error
     click.echo(log.summary(), err=True)
     if len(log.items) == 0:
         raise click.ClickException("no usable rows left after cleaning")
-    with tqdm_bar(len(CONTENDERS), "recommenders") as bar:
-        result = compare(
-            log,
-            holdout_days,
-            k,
-            progress=lambda name: bar.set_postfix_str(name) or bar.update(1),
-        )
-    if not result.test_customers:
-        raise click.ClickException(
-            f"no customer bought anything new in the last {holdout_days} days "
-            "after buying before them: nothing to test on"
-        )
+    views = ("new", "all") if view == "both" else (view,)
+    results = []
+    for one in views:
+        with tqdm_bar(len(CONTENDERS), f"recommenders ({one})") as bar:
+            result = compare(
+                log,
+                holdout_days,
+                k,
+                settings=settings_of(knowledge),
+                progress=lambda name: bar.set_postfix_str(name) or bar.update(1),
+                view=one,
+                validation_customers=knowledge.recommend.learning.validation_customers,
+            )
+        if not result.test_customers:
+            raise click.ClickException(
+                f"no customer bought anything in the last {holdout_days} days "
+                "after buying before them: nothing to test on"
+            )
+        results.append(result)
     if as_json:
-        click.echo(json.dumps(result.__dict__, indent=2))
+        click.echo(json.dumps([r.__dict__ for r in results], indent=2))
     else:
-        click.echo(comparison_table(result))
+        click.echo("\n\n".join(comparison_table(r) for r in results))
     target = chart or config.PROJECT_ROOT / "var" / "reports" / "recommenders.png"
-    save_comparison_chart(result, target)
+    save_comparison_chart(results, target)
     click.echo(f"chart: {target}", err=True)
 
 
@@ -531,20 +550,27 @@ def evaluate_recommender(
 def train_recommender_cmd(as_of) -> None:
     """Fit the recommender on the order history and save a new model version."""
     from bot.db.migrate import upgrade
-    from bot.services.recommendations import train_recommender
+    from bot.reports.recommender import describe_learning
+    from bot.services.recommendations import NothingToTrain, train_recommender
 
     services = bootstrap.services()
     upgrade(services.database_url)
     day = as_of.date() if as_of else _today()
-    with tqdm_bar(None, "order lines") as bar:
-        model, path = train_recommender(
-            services.engine,
-            services.knowledge,
-            config.business_timezone(),
-            services.model_dir,
-            day,
-            progress=bar.update,
-        )
+    try:
+        with tqdm_bar(None, "order lines") as bar:
+            model, path = train_recommender(
+                services.engine,
+                services.knowledge,
+                config.business_timezone(),
+                services.model_dir,
+                day,
+                progress=bar.update,
+                step=bar.set_postfix_str,
+            )
+    except NothingToTrain as error:
+        raise click.ClickException(
+            f"{error}: import orders or run `salesbot demo-data` first"
+        ) from error
     stats = model.stats
     click.echo(
         f"model {model.version}: {stats['lines']} order lines, "
@@ -552,6 +578,7 @@ def train_recommender_cmd(as_of) -> None:
         f"{stats['similar_pairs']} similar pairs, {stats['rules']} rules "
         f"in {stats['seconds']:.1f}s -> {path}"
     )
+    click.echo(describe_learning(stats.get("learning", {}), model.blend.settings))
 
 
 @cli.command()

@@ -8,6 +8,12 @@ reorders of what a customer already has, a few huge wholesale baskets, and the n
 the reader must drop (cancellations, rows without a customer, postage codes, zero
 prices). Numbers measured on it say nothing about a real shop; the evaluation is
 meant to be run on real logs.
+
+`KINDS` holds three shapes of clearly different shops, for checking that the
+recommender's choice of weights adapts to each: fashion (small baskets, almost no
+repeat purchases, a collection that turns over), wholesale gifts (big baskets of
+many lines, frequent reorders) and grocery (weekly visits, most of a basket bought
+before, a steep bestseller curve and a catalogue larger than EASE can hold).
 """
 
 from __future__ import annotations
@@ -41,9 +47,53 @@ class LogShape:
     start: dt.date = dt.date(2010, 12, 1)
     off_theme_share: float = 0.25
     reorder_share: float = 0.3
+    basket_log_mean: float = 1.8  # basket size ~ lognormal(mean, sigma) + 1
+    basket_log_sigma: float = 0.9
+    visit_scale: float = 2.0  # visits ~ 1 + pareto(1.5) x scale
+    max_visits: int = 200
+    popularity_exponent: float = 0.9  # Zipf
+    launched_share: float = 0.3  # items launched during the year
+    retired_share: float = 0.2
 
 
 DEFAULT_SHAPE = LogShape()
+KINDS = {
+    "fashion": LogShape(
+        customers=5000,
+        items=3000,
+        themes=60,
+        off_theme_share=0.2,
+        reorder_share=0.02,
+        basket_log_mean=0.7,
+        basket_log_sigma=0.6,
+        visit_scale=2.5,
+        launched_share=0.5,
+        retired_share=0.5,
+    ),
+    "wholesale": LogShape(
+        customers=1500,
+        items=3000,
+        themes=40,
+        reorder_share=0.4,
+        basket_log_mean=2.8,
+        basket_log_sigma=0.7,
+        visit_scale=3.0,
+    ),
+    "grocery": LogShape(
+        customers=1500,
+        items=60000,
+        themes=20,
+        off_theme_share=0.3,
+        reorder_share=0.65,
+        basket_log_mean=2.0,
+        basket_log_sigma=0.5,
+        visit_scale=10.0,
+        max_visits=60,
+        popularity_exponent=0.8,
+        launched_share=0.1,
+        retired_share=0.05,
+    ),
+}
 
 
 def write_online_retail(
@@ -60,16 +110,26 @@ def write_online_retail(
     return len(rows)
 
 
+def synthetic_rows(shape: LogShape = DEFAULT_SHAPE, seed: int = 0):
+    """The rows `write_online_retail` writes, as dicts by column name (for
+    `clean_rows`, without a file)."""
+    rng = np.random.default_rng(seed)
+    for row in _rows(rng, shape):
+        yield dict(zip(HEADER, row, strict=True))
+
+
 def _rows(rng: np.random.Generator, shape: LogShape):
     n_items = shape.items
     theme_of = rng.integers(0, shape.themes, n_items)
-    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    popularity = 1.0 / np.arange(1, n_items + 1) ** shape.popularity_exponent
     rng.shuffle(popularity)
     launch = np.where(
-        rng.random(n_items) < 0.3, rng.integers(0, shape.days, n_items), 0
+        rng.random(n_items) < shape.launched_share,
+        rng.integers(0, shape.days, n_items),
+        0,
     )
     retire = np.where(
-        rng.random(n_items) < 0.2,
+        rng.random(n_items) < shape.retired_share,
         launch + rng.integers(60, shape.days + 60, n_items),
         shape.days + 1,
     )
@@ -79,7 +139,7 @@ def _rows(rng: np.random.Generator, shape: LogShape):
     for customer in range(shape.customers):
         customer_id = 12346 + customer
         tastes = rng.choice(shape.themes, size=rng.integers(1, 4), replace=False)
-        visits = min(200, 1 + int(rng.pareto(1.5) * 2))
+        visits = min(shape.max_visits, 1 + int(rng.pareto(1.5) * shape.visit_scale))
         days = np.sort(rng.integers(0, shape.days, visits))
         owned: list[int] = []
         for day in days.tolist():
@@ -105,7 +165,8 @@ def _rows(rng: np.random.Generator, shape: LogShape):
 
 
 def _basket(rng, shape, tastes, theme_of, weights, owned) -> list[int]:
-    size = int(min(300, rng.lognormal(1.8, 0.9))) + 1
+    size = int(min(300, rng.lognormal(shape.basket_log_mean, shape.basket_log_sigma)))
+    size += 1
     reorders = rng.binomial(size, shape.reorder_share) if owned else 0
     off_theme = rng.binomial(size - reorders, shape.off_theme_share)
     on_theme = size - reorders - off_theme

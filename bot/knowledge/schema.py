@@ -247,6 +247,8 @@ REASON_KEYS = {
     "new_arrival": set(),
     "upsell": {"anchor"},
     "replenish": {"anchor"},
+    "taste": set(),
+    "again": set(),
     "focus_new_arrival": set(),
     "focus_promo": set(),
     "focus_premium": set(),
@@ -261,7 +263,34 @@ class BlendWeights(Strict):
     window_days: int = Field(ge=0)
     min_together: int = Field(ge=1)
     neighbours: int = Field(ge=1, le=1000)
-    recent_days: int = Field(ge=1)
+    recent_days: int = Field(ge=0)
+    ease: float = Field(0.0, ge=0)
+    als: float = Field(0.0, ge=0)
+    again: float = Field(0.0, ge=0)
+    ease_l2: float = Field(500.0, gt=0)
+    als_factors: int = Field(64, ge=2, le=512)
+    als_alpha: float = Field(10.0, gt=0)
+
+
+LEARNING_VIEWS = ("new", "all")
+
+
+class LearningRules(Strict):
+    """How train-recommender chooses the blend's weights (bot/recommend/tuning.py)."""
+
+    enabled: bool = True
+    validation_days: int = Field(90, ge=7)
+    view: str = "new"
+    validation_customers: int = Field(5000, ge=10)
+    min_customers: int = Field(50, ge=1)
+
+    @validator("view")
+    def known_view(cls, view: str) -> str:  # noqa: N805
+        if view not in LEARNING_VIEWS:
+            raise ValueError(
+                f"unknown view {view!r} (known: {', '.join(LEARNING_VIEWS)})"
+            )
+        return view
 
 
 class Boosts(Strict):
@@ -282,6 +311,7 @@ class UpsellRules(Strict):
 
 class RecommendRules(Strict):
     blend: BlendWeights
+    learning: LearningRules = LearningRules()
     shown: int = Field(ge=1, le=10)
     max_per_category: int = Field(ge=1)
     new_arrival_days: int = Field(ge=1)

@@ -16,18 +16,61 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from bot.recommend.evaluation import Recommender
 from bot.recommend.sparse_ops import binary_matrix
+
+MAX_ITEMS = 20_000
 
 
 class CatalogueTooLarge(ValueError):
     """More items than a dense items x items inverse should hold."""
 
 
+def fits_ease(n_items: int, max_items: int = MAX_ITEMS) -> bool:
+    return n_items <= max_items
+
+
+def ease_weights(bought: sparse.spmatrix, l2: float) -> np.ndarray:
+    """B of the closed form for the binary customers x items matrix `bought`."""
+    # float32 throughout: half the memory of the dense inverse, and the ridge
+    # term keeps the system well conditioned
+    gram = (bought.T @ bought).toarray().astype(np.float32)
+    gram[np.diag_indices_from(gram)] += l2
+    weights = linalg.inv(gram, overwrite_a=True, check_finite=False)
+    del gram
+    weights /= -np.diag(weights)
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
+def sparsify_rows(weights: np.ndarray, kept: int, block: int = 2048):
+    """Each row's `kept` largest positive weights as CSR: what serving needs of
+    B (a customer's scores are sums of her items' rows), at a fraction of the
+    dense matrix's memory."""
+    n = weights.shape[0]
+    kept = min(kept, n)
+    rows, cols, values = [], [], []
+    for start in range(0, n, block):
+        part = weights[start : start + block]
+        top = (
+            np.argpartition(-part, kept - 1, axis=1)[:, :kept] if kept else part[:, :0]
+        )
+        picked = np.take_along_axis(part, top, axis=1)
+        keep = picked > 0
+        rows.append((np.arange(len(part))[:, None] + start).repeat(kept, 1)[keep])
+        cols.append(top[keep])
+        values.append(picked[keep])
+    return sparse.csr_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+        shape=weights.shape,
+        dtype=np.float32,
+    )
+
+
 class EASERecommender:
-    def __init__(self, l2: float = 500.0, max_items: int = 20_000) -> None:
+    def __init__(self, l2: float = 500.0, max_items: int = MAX_ITEMS) -> None:
         self.l2 = l2
         self.max_items = max_items
 
@@ -42,15 +85,7 @@ class EASERecommender:
             )
         self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
         bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
-        # float32 throughout: half the memory of the dense inverse, and the ridge
-        # term keeps the system well conditioned
-        gram = (bought.T @ bought).toarray().astype(np.float32)
-        gram[np.diag_indices_from(gram)] += self.l2
-        weights = linalg.inv(gram, overwrite_a=True, check_finite=False)
-        del gram
-        weights /= -np.diag(weights)
-        np.fill_diagonal(weights, 0.0)
-        self.weights_ = weights
+        self.weights_ = ease_weights(bought, self.l2)
         return self
 
     def scores(self, owned: set[str]) -> np.ndarray:
@@ -59,11 +94,16 @@ class EASERecommender:
             return np.zeros(len(self.items_), dtype=np.float32)
         return self.weights_[rows].sum(axis=0)
 
-    def recommend(self, known: Mapping[int, set[str]]) -> Recommender:
+    def recommend(
+        self, known: Mapping[int, set[str]], exclude: bool = True
+    ) -> Recommender:
+        """Top k for a customer from her `known` items; `exclude` leaves those
+        out of the suggestions (the "new" view)."""
+
         def top(customer: int, k: int) -> list[str]:
             owned = known.get(customer, set())
             scores = self.scores(owned).astype(np.float64)
-            for item in owned:
+            for item in owned if exclude else ():
                 if item in self.index_:
                     scores[self.index_[item]] = -np.inf
             order = np.lexsort((self.items_, -scores))[:k]

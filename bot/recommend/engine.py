@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.knowledge.schema import RecommendRules
+from bot.recommend.blend import SOURCES
 from bot.recommend.model import TrainedModel
 
 KINDS = ("cross", "up", "personal")
@@ -156,6 +157,9 @@ class _Scores:
     anchors: dict[str, np.ndarray | Callable[[int], tuple[int, float]]] = field(
         default_factory=dict
     )
+    rule_evidence: np.ndarray | None = (
+        None  # unweighted: a rule exists, whatever its weight
+    )
 
     def total(self) -> np.ndarray:
         return sum(self.parts.values())
@@ -185,6 +189,7 @@ def suggest(
         scores = _related(index, anchors, rules, complements, today)
         if kind == "cross":
             scores.parts.pop("popular", None)
+            scores.parts.pop("again", None)
             _drop_same_need(catalog, scores, anchors)
         else:
             _boost(catalog, shopper, rules, scores)
@@ -201,19 +206,17 @@ def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores
     cols = np.array([index.column[a.product_id] for a in known], dtype=np.int64)
     days = np.array([a.last_day for a in known], dtype=float)
     sources = blend.source_scores(cols, days, today)
-    weights = rules.blend
-    for source, weight in (
-        ("similar", weights.similar),
-        ("rules", weights.rules),
-        ("popular", weights.popular),
-    ):
-        scores.parts[source] = index.on_catalog(sources[source], weight)
+    weights = blend.settings  # the model's own: chosen on the shop's history
+    for source in SOURCES:
+        scores.parts[source] = index.on_catalog(sources[source], weights.weight(source))
+    scores.rule_evidence = index.on_catalog(sources["rules"])
     if len(cols):
         weight = blend.recency_weights(days, today)
         ids = [a.product_id for a in known]
         for source, matrix in (
             ("similar", blend.similarity_),
             ("rules", blend.confidence_),
+            ("ease", blend.ease_),
         ):
             scores.anchors[source] = _best_anchor(index, matrix[cols], weight, ids)
     _curated(index.catalog, anchors, rules, complements, scores)
@@ -457,11 +460,17 @@ def _reason(n, item, catalog, scores: _Scores, rules) -> tuple[str, str]:
     source = max(scores.parts, key=lambda s: scores.parts[s][n])
     if "replenish" in scores.parts and scores.parts["replenish"][n] > 0:
         source = "replenish"  # she buys it herself: that is the reason to say
-    if source == "similar" and scores.parts["rules"][n] > 0:
-        source = "rules"  # the same evidence, and a share a clerk can quote
+    anchored = source
+    if source == "ease":
+        source = "similar"  # EASE's weights are co-purchases too: the same words
+    elif source == "als":
+        source = "taste"
+    evidence = scores.rule_evidence
+    if source in ("similar", "taste") and evidence is not None and evidence[n] > 0:
+        source = anchored = "rules"  # the same evidence, and a share a clerk can quote
     if source == "favourite_brand":
-        source = "favourite_category"
-    anchor_id, value = _anchor_of(scores, source, n)
+        source = anchored = "favourite_category"
+    anchor_id, value = _anchor_of(scores, anchored, n)
     if source == "rules" and value < rules.min_quoted_confidence:
         source = "similar"  # "5% also bought it" persuades nobody
         anchor_id, value = _anchor_of(scores, "similar", n)

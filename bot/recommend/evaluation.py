@@ -1,9 +1,12 @@
 """Offline evaluation of recommenders on a temporal split.
 
 Train on everything before the last `holdout_days`; for each customer who bought in
-both periods, the relevant items are what she bought in the holdout period that she
-had not bought before (recommending what she already has proves little). Metrics at
-k: hit rate, recall, NDCG, and catalogue coverage over all recommendations.
+both periods, the relevant items are, in the "new" view, what she bought in the
+holdout period that she had not bought before (recommending what she already has
+proves little in a fashion shop), and in the "all" view everything she bought then
+(in a grocery, what she buys again is most of what she buys; recommenders may then
+suggest her own items). Metrics at k: hit rate, recall, NDCG, and catalogue
+coverage over all recommendations.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Recommender = Callable[[int, int], Sequence[str]]
+VIEWS = ("new", "all")
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,19 @@ class Split:
     known: dict[int, set[str]]
     relevant: dict[int, set[str]]
     cutoff_day: int
+    view: str = "new"
+
+    @property
+    def excludes_known(self) -> bool:
+        """Are her earlier items left out of what counts (and of suggestions)?"""
+        return self.view == "new"
 
 
-def temporal_split(customers, items, days, holdout_days: int = 90) -> Split:
+def temporal_split(
+    customers, items, days, holdout_days: int = 90, view: str = "new"
+) -> Split:
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r} (known: {', '.join(VIEWS)})")
     customers, items, days = np.asarray(customers), np.asarray(items), np.asarray(days)
     cutoff = int(days.max()) - holdout_days + 1
     train = days < cutoff
@@ -38,9 +52,9 @@ def temporal_split(customers, items, days, holdout_days: int = 90) -> Split:
     for customer, item in zip(
         customers[~train].tolist(), items[~train].tolist(), strict=True
     ):
-        if customer in known and item not in known[customer]:
+        if customer in known and (view == "all" or item not in known[customer]):
             relevant.setdefault(customer, set()).add(item)
-    return Split(customers[train], items[train], known, relevant, cutoff)
+    return Split(customers[train], items[train], known, relevant, cutoff, view)
 
 
 def hit_rate_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
@@ -99,9 +113,11 @@ class PopularityRecommender:
         self.ranking_ = sorted(counts, key=lambda item: (-counts[item], item))
         return self
 
-    def recommend(self, known: Mapping[int, set[str]]) -> Recommender:
+    def recommend(
+        self, known: Mapping[int, set[str]], exclude: bool = True
+    ) -> Recommender:
         def top(customer: int, k: int) -> list[str]:
-            owned = known.get(customer, set())
+            owned = known.get(customer, set()) if exclude else set()
             picks = []
             for item in self.ranking_:
                 if item not in owned:

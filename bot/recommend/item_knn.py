@@ -38,11 +38,16 @@ class ItemKNNRecommender:
             return np.zeros(len(self.items_))
         return np.asarray(self.similarity_[rows].sum(axis=0)).ravel()
 
-    def recommend(self, known: Mapping[int, set[str]]) -> Recommender:
+    def recommend(
+        self, known: Mapping[int, set[str]], exclude: bool = True
+    ) -> Recommender:
+        """Top k for a customer from her `known` items; `exclude` leaves those
+        out of the suggestions (the "new" view)."""
+
         def top(customer: int, k: int) -> list[str]:
             owned = known.get(customer, set())
             scores = self.scores(owned)
-            for item in owned:
+            for item in owned if exclude else ():
                 if item in self.index_:
                     scores[self.index_[item]] = -np.inf
             order = np.lexsort((self.items_, -scores))[:k]

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from bot.recommend.als import Factors
 from bot.recommend.blend import BlendedRecommender, BlendSettings
 
 VERSION_FORMAT = "%Y%m%dT%H%M%S%fZ"
+MATRICES = ("similarity", "confidence", "ease")
 
 
 @dataclass
@@ -36,9 +38,20 @@ class TrainedModel:
     def save(self, root: Path) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
-        arrays = {"product_ids": self.product_ids, "popularity": self.blend.popularity_}
-        for name in ("similarity", "confidence"):
-            matrix = getattr(self.blend, f"{name}_").tocsr()
+        blend = self.blend
+        arrays = {
+            "product_ids": self.product_ids,
+            "popularity": blend.popularity_,
+            "repeat_share": blend.repeat_share_,
+            "cycle": blend.cycle_,
+            "als_items": blend.factors_.items,
+            "als_gram": blend.factors_.gram,
+            "als_constants": np.array(
+                [blend.factors_.alpha, blend.factors_.regularization]
+            ),
+        }
+        for name in MATRICES:
+            matrix = getattr(blend, f"{name}_").tocsr()
             arrays[f"{name}_data"] = matrix.data
             arrays[f"{name}_indices"] = matrix.indices
             arrays[f"{name}_indptr"] = matrix.indptr
@@ -60,8 +73,8 @@ class TrainedModel:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         with np.load(folder / "model.npz", allow_pickle=False) as arrays:
             n = len(arrays["product_ids"])
-            matrices = [
-                sparse.csr_matrix(
+            matrices = {
+                name: sparse.csr_matrix(
                     (
                         arrays[f"{name}_data"],
                         arrays[f"{name}_indices"],
@@ -69,14 +82,36 @@ class TrainedModel:
                     ),
                     shape=(n, n),
                 )
-                for name in ("similarity", "confidence")
-            ]
+                for name in MATRICES
+                if f"{name}_data" in arrays
+            }
+            factors = None
+            if "als_items" in arrays:
+                alpha, regularization = arrays["als_constants"].tolist()
+                factors = Factors(
+                    arrays["als_items"], arrays["als_gram"], alpha, regularization
+                )
+            known = set(BlendSettings.__dataclass_fields__)
             blend = BlendedRecommender.from_arrays(
-                BlendSettings(**meta["settings"]), *matrices, arrays["popularity"]
+                BlendSettings(
+                    **{k: v for k, v in meta["settings"].items() if k in known}
+                ),
+                matrices["similarity"],
+                matrices["confidence"],
+                arrays["popularity"],
+                ease=matrices.get("ease"),
+                repeat_share=_optional(arrays, "repeat_share"),
+                cycle=_optional(arrays, "cycle"),
+                factors=factors,
             )
             return cls(
                 meta["version"], arrays["product_ids"].copy(), blend, meta["stats"]
             )
+
+
+def _optional(arrays, name: str) -> np.ndarray | None:
+    """An array a model saved before it existed lacks (then the source is empty)."""
+    return arrays[name].copy() if name in arrays else None
 
 
 def latest_version(root: Path) -> str | None:

@@ -44,6 +44,7 @@ from bot.recommend.engine import (
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
 from bot.recommend.references import Shown, parse_reference, resolve
+from bot.recommend.tuning import learn
 from bot.services.common import audit, require_customer
 from bot.services.customers import Actor
 from bot.timeutil import local_date, local_to_utc, utcnow
@@ -102,6 +103,10 @@ def settings_of(knowledge: Knowledge) -> BlendSettings:
     return BlendSettings(**knowledge.recommend.blend.dict())
 
 
+class NothingToTrain(ValueError):
+    """No order lines to learn from."""
+
+
 def train_recommender(
     engine: Engine,
     knowledge: Knowledge,
@@ -110,8 +115,12 @@ def train_recommender(
     as_of: dt.date,
     progress: Callable[[int], None] = lambda n: None,
     clock: Callable[[], dt.datetime] = utcnow,
+    step: Callable[[str], None] = lambda name: None,
 ) -> tuple[TrainedModel, Path]:
-    """Fit the blend on every order line up to the end of `as_of` and save it."""
+    """Fit the blend on every order line up to the end of `as_of` and save it,
+    its weights first chosen on the most recent part of that history
+    (knowledge/recommend.yml `learning`, bot/recommend/tuning.py); `step` is told
+    each stage."""
     started = time.perf_counter()
     end_local = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     end_utc = local_to_utc(end_local, tz)
@@ -119,8 +128,13 @@ def train_recommender(
     with engine.connect() as connection:
         lines = SegmentStore(connection).purchase_lines(end_utc, offset, progress)
     read = time.perf_counter() - started
+    if not len(lines.product_ids):
+        raise NothingToTrain(f"no order lines up to {as_of.isoformat()}")
     ids, columns = np.unique(lines.product_ids, return_inverse=True)
-    blend = BlendedRecommender(settings_of(knowledge)).fit(
+    settings, learning = _chosen_settings(knowledge, lines, columns, len(ids), step)
+    step("fit")
+    fitted = time.perf_counter()
+    blend = BlendedRecommender(settings).fit(
         lines.customers, columns, lines.days, lines.order_ids, len(ids)
     )
     stats = {
@@ -130,13 +144,53 @@ def train_recommender(
         "items": int(len(ids)),
         "similar_pairs": int(blend.similarity_.nnz),
         "rules": int(blend.confidence_.nnz),
+        "learning": learning,
         "read_seconds": round(read, 2),
+        "fit_seconds": round(time.perf_counter() - fitted, 2),
         "seconds": round(time.perf_counter() - started, 2),
     }
     model = TrainedModel(clock().strftime(VERSION_FORMAT), ids, blend, stats)
     path = model.save(root)
     prune(root)
     return model, path
+
+
+def _chosen_settings(
+    knowledge, lines, columns, n_items, step
+) -> tuple[BlendSettings, dict]:
+    """The settings to fit with, and what the choice was (for the model's stats)."""
+    configured = settings_of(knowledge)
+    rules = knowledge.recommend.learning
+    if not rules.enabled:
+        return configured, {"chosen": False, "why": "learning disabled"}
+    started = time.perf_counter()
+    learned = learn(
+        lines.customers,
+        columns,
+        lines.days,
+        lines.order_ids,
+        n_items,
+        configured,
+        rules.validation_days,
+        rules.view,
+        max_customers=rules.validation_customers,
+        progress=lambda name: step(f"validation {name}"),
+    )
+    seconds = round(time.perf_counter() - started, 2)
+    if learned is None or learned.customers < rules.min_customers:
+        found = 0 if learned is None else learned.customers
+        why = (
+            f"{found} customers bought in the last {rules.validation_days} days "
+            f"and before (at least {rules.min_customers} needed)"
+        )
+        return configured, {"chosen": False, "why": why, "seconds": seconds}
+    return learned.settings, {
+        "chosen": True,
+        "view": rules.view,
+        "validation_days": rules.validation_days,
+        "seconds": seconds,
+        **learned.as_dict(),
+    }
 
 
 class ModelHolder:

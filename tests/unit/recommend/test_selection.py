@@ -1,8 +1,7 @@
 """Choosing settings on the validation period: the rule and the blend's grid."""
 
-from bot.recommend.blend import DEFAULTS
 from bot.recommend.evaluation import Split
-from bot.recommend.selection import best, blend_grid
+from bot.recommend.selection import best, top_k
 
 SPLIT = Split(None, None, {1: {"a"}, 2: {"b"}}, {1: {"x", "y"}, 2: {"z"}}, 10)
 
@@ -25,21 +24,12 @@ def test_the_highest_ndcg_wins_then_recall_then_the_first_of_equals():
     assert best(tied, SPLIT, catalogue=10, k=10).setting == "both"
 
 
-def test_the_grid_starts_at_the_defaults_and_holds_each_source_alone():
-    grid = blend_grid(DEFAULTS)
-    assert grid[0] == DEFAULTS and len(grid) == len(set(grid))
-    weights = {(s.similar, s.rules, s.popular) for s in grid}
-    assert {(1.0, 0.0, 0.05), (0.0, 1.0, 0.05), (0.0, 0.0, 1.0)} <= weights
-
-
 def test_the_partial_top_k_equals_a_stable_full_sort_ties_included():
     import numpy as np
-
-    from bot.recommend.selection import _top_k
 
     rng = np.random.default_rng(3)
     for _ in range(200):
         score = rng.integers(0, 4, size=int(rng.integers(1, 40))).astype(float)
         k = int(rng.integers(1, 12))
         expected = np.argsort(-score, kind="stable")[:k]
-        assert _top_k(score, k).tolist() == expected.tolist()
+        assert top_k(score, k).tolist() == expected.tolist()
