@@ -2,12 +2,13 @@
 library: a baseline of the evaluation and a source of the blend.
 
 Each customer and each item gets `factors` numbers; a customer's score for an item
-is the dot product. Confidence in a purchase is 1 + `alpha`; `regularization` keeps
-the factors small. Only the item factors are kept: a customer's own factors are
-solved from her items when she is scored (`fold_in`, the same least-squares step
-ALS itself alternates), so a customer who bought after training is served as well
-as one who did not. BLAS is held to one thread while fitting, as `implicit` asks
-(its own threads do the work).
+is the dot product. Confidence in a purchase is `alpha` (`implicit`'s convention:
+the purchase matrix times alpha), 1 for every item she did not buy;
+`regularization` keeps the factors small. Only the item factors are kept: a
+customer's own factors are solved from her items when she is scored (`fold_in`,
+the same least-squares step ALS itself alternates), so a customer who bought after
+training is served as well as one who did not. BLAS is held to one thread while
+fitting, as `implicit` asks (its own threads do the work).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ class Factors:
         return cls(np.zeros((n_items, 0), np.float32), np.zeros((0, 0)), 1.0, 1.0)
 
     def fold_in(self, owned: np.ndarray) -> np.ndarray:
-        """Her factors given the items she bought (binary preferences):
-        (YᵀY + α Σ y_i y_iᵀ + λI)⁻¹ (1 + α) Σ y_i over her items i."""
+        """Her factors given the items she bought (binary preferences), the
+        step `implicit` takes for a user:
+        (YᵀY + (α - 1) Σ y_i y_iᵀ + λI)⁻¹ α Σ y_i over her items i."""
         mine = self.items[owned].astype(np.float64)
         size = self.items.shape[1]
-        system = self.gram + self.alpha * mine.T @ mine
+        system = self.gram + (self.alpha - 1.0) * mine.T @ mine
         system[np.diag_indices(size)] += self.regularization
-        return np.linalg.solve(system, (1.0 + self.alpha) * mine.sum(axis=0))
+        return np.linalg.solve(system, self.alpha * mine.sum(axis=0))
 
     def scores(self, owned: np.ndarray) -> np.ndarray:
         if not len(owned) or not self.items.shape[1]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.recommend.blend import SOURCES, BlendSettings
-from bot.recommend.offline import Comparison
+from bot.recommend.offline import CONTENDERS, Comparison
 from bot.reports.fonts import use_cjk_font
 
 VIEW_TITLES = {
@@ -116,20 +116,30 @@ def _panel(ax, comparison: Comparison) -> None:
     names = list(comparison.results)
     width = 0.8 / len(names)
     x = np.arange(len(metrics))
+    colours = {
+        name: f"C{n}" for n, name in enumerate(CONTENDERS)
+    }  # same in every panel
     for n, name in enumerate(names):
         values = [comparison.results[name][m] for m in metrics]
-        bars = ax.bar(x + n * width, values, width, label=CHART_NAMES.get(name, name))
+        bars = ax.bar(
+            x + n * width,
+            values,
+            width,
+            label=CHART_NAMES.get(name, name),
+            color=colours.get(name),
+        )
         ax.bar_label(bars, fmt="%.3f", fontsize=6)
     labels = [
         CHART_METRICS[m.split("@")[0]] + (f"@{m.split('@')[1]}" if "@" in m else "")
         for m in metrics
     ]
     ax.set_xticks(x + width * (len(names) - 1) / 2, labels=labels)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.25)  # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("测试顾客的平均值")
     ax.set_title(
         f"推荐算法对比（{CHART_VIEWS.get(comparison.view, comparison.view)}）："
         f"最近{comparison.holdout_days}天留作测试"
         f"（{comparison.test_customers}位测试顾客，{comparison.items}件商品）"
     )
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, ncol=4, loc="upper center")

@@ -96,8 +96,11 @@ def test_evaluate_recommender_prints_the_table_and_saves_the_chart(run, tmp_path
         "evaluate-recommender", "--transactions", str(log), "--chart", str(chart)
     )
     assert shown.exit_code == 0, shown.output
-    for name in ("popularity", "item-knn", "rules", "blended", "recall@10"):
-        assert name in shown.output
+    for name in ("popularity", "item-knn", "ease", "als", "rules", "again", "blended"):
+        assert f"\n{name} " in shown.output
+    assert "view: new items only" in shown.output
+    assert "view: all purchases" in shown.output
+    assert shown.output.count("recall@10") == 2  # one table per view
     assert "dropped (" in shown.output
     assert chart.read_bytes().startswith(b"\x89PNG")
 
@@ -118,6 +121,8 @@ def test_train_then_recommend_then_report(run, tmp_path, monkeypatch):
     trained = run("train-recommender", "--as-of", "2026-11-20")
     assert trained.exit_code == 0, trained.output
     assert "order lines" in trained.output and "rules" in trained.output
+    # 60 customers leave too few to choose weights on: it says so and keeps them
+    assert "as configured (" in trained.output and "needed)" in trained.output
     assert len(list((tmp_path / "models").iterdir())) == 1
     shown = run("recommend", "13800000000", "--kind", "cross", "--json")
     assert shown.exit_code == 0, shown.output

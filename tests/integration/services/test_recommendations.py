@@ -283,3 +283,62 @@ def test_a_dislike_of_a_brand_declines_every_suggestion_of_that_brand(service, d
     assert declined == {
         s.product_id for s, b in zip(shown, brands, strict=True) if b == shared
     }
+
+
+VALIDATION_CUSTOMERS = """
+WITH lines AS (
+    SELECT o.customer_id, l.product_id,
+           date(o.ordered_at, '+8 hours') AS day
+    FROM order_lines l JOIN orders o ON l.order_id = o.id
+    WHERE o.ordered_at < :end AND l.returned_quantity < l.quantity
+), bounds AS (SELECT date(max(day), '-89 days') AS start FROM lines),
+before AS (SELECT DISTINCT customer_id, product_id FROM lines, bounds WHERE day < start),
+late AS (SELECT DISTINCT customer_id, product_id FROM lines, bounds WHERE day >= start)
+SELECT count(DISTINCT late.customer_id) FROM late
+WHERE late.customer_id IN (SELECT customer_id FROM before)
+  AND NOT EXISTS (
+      SELECT 1 FROM before b
+      WHERE b.customer_id = late.customer_id AND b.product_id = late.product_id
+  )
+"""
+
+
+def test_training_chooses_its_weights_on_the_latest_days_and_saves_them(
+    demo_db, knowledge, tmp_path
+):
+    from sqlalchemy import text
+
+    from bot.recommend.model import TrainedModel
+
+    engine = demo_db[1]
+    model, path = train_recommender(engine, knowledge, SHANGHAI, tmp_path, DEMO_AS_OF)
+    learning = model.stats["learning"]
+    end = dt.datetime.combine(DEMO_AS_OF, dt.time(16))  # midnight in Shanghai, UTC
+    with engine.connect() as conn:
+        expected = conn.execute(
+            text(VALIDATION_CUSTOMERS), {"end": end.strftime("%Y-%m-%d %H:%M:%S")}
+        ).scalar_one()
+    assert expected >= knowledge.recommend.learning.min_customers
+    assert learning["chosen"] and learning["customers"] == expected
+    assert learning["validation"]["ndcg@10"] >= learning["started_scores"]["ndcg@10"]
+    saved = TrainedModel.load(path)
+    assert saved.blend.settings == model.blend.settings
+    for source, weight in learning["weights"].items():
+        assert saved.blend.settings.weight(source) == weight
+    # what the model was fitted with is what it serves with
+    assert saved.stats["learning"] == learning
+
+
+def test_too_short_a_history_keeps_the_configured_weights(demo_db, knowledge, tmp_path):
+    from dataclasses import replace
+
+    from bot.services.recommendations import settings_of
+
+    learning = knowledge.recommend.learning.copy(update={"min_customers": 10**6})
+    strict = replace(
+        knowledge, recommend=knowledge.recommend.copy(update={"learning": learning})
+    )
+    model, _ = train_recommender(demo_db[1], strict, SHANGHAI, tmp_path, DEMO_AS_OF)
+    assert not model.stats["learning"]["chosen"]
+    assert "at least 1000000 needed" in model.stats["learning"]["why"]
+    assert model.blend.settings == settings_of(knowledge)

@@ -60,3 +60,91 @@ def test_top_k_indices_keep_each_rows_largest_values():
     kept = sorted(top_k_indices(rows, cols, values, 2).tolist())
     assert [(rows[i], cols[i]) for i in kept] == [(0, 1), (0, 3), (1, 0), (1, 3)]
     assert top_k_indices(rows[:0], cols[:0], values[:0], 2).tolist() == []
+
+
+MILK, BREAD, VASE = range(3)
+
+
+def test_buying_again_follows_her_own_rhythm():
+    model = BlendedRecommender(BlendSettings(min_together=1)).fit(
+        [0, 0, 0, 1], [MILK, MILK, VASE, BREAD], [0, 7, 5, 3], [1, 2, 3, 4], n_items=3
+    )
+    owned = np.array([MILK, VASE])
+    # milk weekly (days 0 and 7), a vase once on day 5
+    due = model.again_scores(owned, [7, 5], 14, first_days=[0, 5], times=[2, 1])
+    assert due[0] > due[1]  # she buys milk every week; nobody rebuys vases
+    late = model.again_scores(owned, [7, 5], 100, first_days=[0, 5], times=[2, 1])
+    assert late[0] < 0.05 * due[0]  # 13 weeks without milk: she buys it elsewhere
+    sources = model.source_scores(owned, np.array([7, 5]), 14, [0, 5], [2, 1])
+    assert sources["again"][MILK] == pytest.approx(1.0)
+    assert sources["again"][BREAD] == 0.0  # never hers
+
+
+def test_repurchase_stats_share_and_usual_gap():
+    from bot.recommend.blend import repurchase_stats
+
+    # milk: customer 0 every 7 days, customer 1 every 3 days, customer 2 once
+    share, cycle = repurchase_stats(
+        [0, 0, 0, 1, 1, 2], [MILK] * 6, [0, 7, 14, 2, 5, 9], n_items=2
+    )
+    assert share[MILK] == pytest.approx(2 / 4)  # 2 repeaters of 3 buyers (+1)
+    assert cycle[MILK] == pytest.approx(5.0)  # median of 7 and 3
+    assert share[1] == 0 and cycle[1] == 0
+
+
+def test_als_folds_a_customer_in_from_her_items():
+    from bot.recommend.als import fit_factors
+    from bot.recommend.sparse_ops import binary_matrix
+
+    # two tastes: items 0-4 together, items 5-9 together
+    rows, cols = [], []
+    for customer in range(40):
+        group = range(0, 5) if customer % 2 else range(5, 10)
+        for item in group:
+            if (customer + item) % 4:
+                rows.append(customer)
+                cols.append(item)
+    factors = fit_factors(
+        binary_matrix(np.array(rows), np.array(cols), (40, 10)), factors=4, alpha=5.0
+    )
+    scores = factors.scores(np.array([0]))  # item 0: every odd customer's
+    assert scores[1:5].min() > scores[5:].max()
+    assert factors.scores(np.zeros(0, dtype=int)).tolist() == [0.0] * 10
+
+
+def test_a_saved_model_scores_like_the_fitted_one(tmp_path):
+    from bot.recommend.model import TrainedModel
+
+    settings = BlendSettings(
+        min_together=1, ease=1.0, als=0.5, again=0.3, als_factors=3
+    )
+    model = fitted(
+        **{k: v for k, v in settings.__dict__.items() if k != "min_together"}
+    )
+    assert model.ease_.nnz and model.factors_.items.shape == (5, 3)
+    path = TrainedModel("v1", np.arange(100, 105), model, {"x": 1}).save(tmp_path)
+    loaded = TrainedModel.load(path)
+    assert loaded.blend.settings == model.settings
+    owned, days = np.array([COAT, SERUM]), np.array([90, 100])
+    before = model.source_scores(owned, days, 120, days, np.array([2, 1]))
+    after = loaded.blend.source_scores(owned, days, 120, days, np.array([2, 1]))
+    for source, values in before.items():
+        assert np.allclose(values, after[source]), source
+
+
+def test_folding_in_is_the_step_implicit_itself_takes():
+    from implicit.cpu.als import AlternatingLeastSquares
+    from scipy import sparse
+    from threadpoolctl import threadpool_limits
+
+    from bot.recommend.als import Factors
+
+    rng = np.random.default_rng(0)
+    bought = sparse.csr_matrix((rng.random((30, 12)) < 0.3).astype(np.float32))
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(factors=5, alpha=4.0, random_state=0)
+        model.fit(bought, show_progress=False)
+        theirs = model.recalculate_user(3, bought[3])
+    items = np.asarray(model.item_factors)
+    mine = Factors(items, items.T.astype(float) @ items, 4.0, model.regularization)
+    assert np.allclose(mine.fold_in(bought[3].indices), theirs, atol=1e-4)

@@ -300,3 +300,47 @@ def test_another_colour_of_a_declined_item_is_the_same_model():
     kept = {i.id for i, ok in zip(catalog.items, allowed, strict=True) if ok}
     assert 20 not in kept and 21 not in kept
     assert {22, HAT} <= kept
+
+
+def with_settings(**settings):
+    """MODEL's baskets fitted with other weights (as train-recommender may choose)."""
+    customers, items, baskets = [], [], []
+    for n, (customer, products) in enumerate(
+        [
+            (0, [COAT, SCARF]),
+            (1, [COAT, SCARF]),
+            (2, [COAT, GLOVES]),
+            (3, [SERUM, CREAM]),
+        ]
+        + [(4, [HAT]), (5, [HAT]), (6, [HAT]), (7, [COAT, SCARF, HAT])]
+    ):
+        customers += [customer] * len(products)
+        items += products
+        baskets += [n] * len(products)
+    ids_, columns = np.unique(items, return_inverse=True)
+    blend = BlendedRecommender(BlendSettings(min_together=1, **settings)).fit(
+        customers, columns, [TODAY - 10] * len(items), baskets, len(ids_)
+    )
+    return TrainedModel("learned", ids_, blend, {})
+
+
+def test_the_models_own_weights_rank_and_a_rule_is_still_quoted_at_weight_zero():
+    model = with_settings(similar=0.0, rules=0.0, popular=0.0, ease=1.0)
+    index = ServingIndex(model, Catalog(ITEMS))
+    picks = suggest("cross", index, coat_owner(), RULES, COMPLEMENTS, TODAY)
+    assert picks[0].product_id == SCARF  # ranked by EASE alone
+    # the evidence a clerk can say is the rule, whatever weight ranked it
+    assert picks[0].reason == f"买过{ITEMS[0].name}的顾客有75%同时买了这款"
+
+
+def test_a_pick_only_matrix_factorisation_found_is_said_to_suit_her_taste():
+    model = with_settings(similar=0.0, rules=0.0, popular=0.0, als=1.0, als_factors=2)
+    index = ServingIndex(model, Catalog(ITEMS))
+    serum_owner = Shopper(owned=(Owned(SERUM, TODAY - 5, 30000),))
+    picks = {
+        p.product_id: p for p in suggest("cross", index, serum_owner, RULES, {}, TODAY)
+    }
+    # no rule leads from the serum to the hat: only the factors found it
+    assert picks[HAT].source == "taste"
+    assert picks[HAT].reason == RULES.reasons["taste"]
+    assert picks[CREAM].source == "rules"  # a rule exists: it is what a clerk says
