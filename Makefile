@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-wechat bench-review bench-import screenshots vendor clean
+.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import screenshots vendor clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot demo-data --if-empty
@@ -117,6 +117,10 @@ bench-segments: $(INSTALLED)
 # training time and serving p95 of every kind against the profile card.
 bench-recommend: $(INSTALLED)
 	$(BIN)/python -m bench.recommend
+
+# evaluate-recommender on a 1,000,000-line synthetic log (both views)
+bench-evaluate: $(INSTALLED)
+	$(BIN)/python -m bench.evaluate_recommender
 
 # The browser tests save their screenshots under var/screenshots; this refreshes the
 # README's copies in docs/ from the last run.

@@ -431,15 +431,32 @@ def segment_migration(before, after, chart: Path | None) -> None:
 
 @cli.command("demo-retail-log")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--customers", default=3000, show_default=True, type=click.IntRange(10))
-@click.option("--items", default=2500, show_default=True, type=click.IntRange(10))
+@click.option(
+    "--kind",
+    type=click.Choice(["fashion", "wholesale", "grocery"]),
+    help="a shop of this kind (its own customers, items and habits)",
+)
+@click.option(
+    "--customers", type=click.IntRange(10), help="default 3000, or the kind's"
+)
+@click.option("--items", type=click.IntRange(10), help="default 2500, or the kind's")
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo_retail_log(path: Path, customers: int, items: int, seed: int) -> None:
+def demo_retail_log(
+    path: Path, kind: str | None, customers: int | None, items: int | None, seed: int
+) -> None:
     """Write a synthetic, messy log in the "Online Retail" layout (for trying the
     evaluation without a real log; its numbers say nothing about a real shop)."""
-    from bot.demo.retail_log import LogShape, write_online_retail
+    from dataclasses import replace
 
-    rows = write_online_retail(path, LogShape(customers=customers, items=items), seed)
+    from bot.demo.retail_log import DEFAULT_SHAPE, KINDS, write_online_retail
+
+    shape = KINDS[kind] if kind else DEFAULT_SHAPE
+    shape = replace(
+        shape,
+        customers=customers or shape.customers,
+        items=items or shape.items,
+    )
+    rows = write_online_retail(path, shape, seed)
     click.echo(f"{rows} rows written to {path}")
 
 

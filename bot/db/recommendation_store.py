@@ -17,6 +17,8 @@ class OwnedRow:
     product_id: int
     last_bought_at: dt.datetime
     unit_price_fen: int
+    first_bought_at: dt.datetime | None = None
+    orders: int = 1
 
 
 @dataclass(frozen=True)
@@ -69,19 +71,25 @@ class RecommendationStore:
         return set(rows.scalars())
 
     def owned(self, customer_id: int) -> list[OwnedRow]:
-        """Each product she bought: when last, and the highest unit price paid."""
+        """Each product she bought: when last and first, in how many orders, and
+        the highest unit price paid."""
         lines, orders = t.order_lines, t.orders
         rows = self._c.execute(
             select(
                 lines.c.product_id,
                 func.max(orders.c.ordered_at),
                 func.max(lines.c.unit_price_fen - lines.c.discount_fen),
+                func.min(orders.c.ordered_at),
+                func.count(func.distinct(orders.c.id)),
             )
             .join(orders, lines.c.order_id == orders.c.id)
             .where(orders.c.customer_id == customer_id)
             .group_by(lines.c.product_id)
         ).all()
-        return [OwnedRow(int(p), at, int(price)) for p, at, price in rows]
+        return [
+            OwnedRow(int(p), last, int(price), first, int(n))
+            for p, last, price, first, n in rows
+        ]
 
     def dislikes(self, customer_id: int) -> list[str]:
         rows = self._c.execute(

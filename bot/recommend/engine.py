@@ -122,6 +122,8 @@ class Owned:
     product_id: int
     last_day: int
     unit_price_fen: int
+    first_day: int | None = None  # None: bought once, on `last_day`
+    times: int = 1  # orders she bought it in
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,11 @@ def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores
     known = [a for a in anchors if a.product_id in index.column]
     cols = np.array([index.column[a.product_id] for a in known], dtype=np.int64)
     days = np.array([a.last_day for a in known], dtype=float)
-    sources = blend.source_scores(cols, days, today)
+    first = np.array(
+        [a.last_day if a.first_day is None else a.first_day for a in known], float
+    )
+    times = np.array([a.times for a in known], dtype=float)
+    sources = blend.source_scores(cols, days, today, first, times)
     weights = blend.settings  # the model's own: chosen on the shop's history
     for source in SOURCES:
         scores.parts[source] = index.on_catalog(sources[source], weights.weight(source))

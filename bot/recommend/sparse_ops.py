@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy import sparse
 
-GRAM_BLOCK = 4096  # items per block of X.T @ X: bounds memory on large catalogues
+GRAM_BLOCK = 2048  # items per block of X.T @ X: bounds memory on large catalogues
 
 
 def top_k_indices(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, k: int):

@@ -118,9 +118,13 @@ def learn(
     max_customers: int = 5_000,
     seed: int = 0,
     progress: Callable[[str], None] = lambda step: None,
+    max_lines: int | None = None,
 ) -> Learned | None:
     """The weighting to train with, or None when the history is too short to
-    have validation customers (then the configured weights stay)."""
+    have validation customers (then the configured weights stay). Above
+    `max_lines` lines before the validation days, the sources are fitted on the
+    lines of a sample of whole customers (the scored ones always in): the weights
+    are relative, and what they weigh is then the same at a fraction of the cost."""
     customers, items, days = map(np.asarray, (customers, items, days))
     if not len(days):
         return None
@@ -134,6 +138,8 @@ def learn(
         rng = np.random.default_rng(seed)
         chosen = sorted(rng.choice(chosen, max_customers, replace=False).tolist())
     progress("fit")
+    if max_lines is not None and inner.sum() > max_lines:
+        inner &= np.isin(customers, _sample(customers[inner], chosen, max_lines, seed))
     fitted = Variants(
         customers[inner], items[inner], days[inner], baskets[inner], n_items, settings
     )
@@ -156,6 +162,17 @@ def learn(
         start,
         found.started_scores,
     )
+
+
+def _sample(customers: np.ndarray, first: list[int], lines: int, seed: int):
+    """Whole customers whose lines add up to about `lines`, `first` included."""
+    ids, counts = np.unique(customers, return_counts=True)
+    keep = np.isin(ids, first)
+    budget = lines - counts[keep].sum()
+    others = np.flatnonzero(~keep)
+    np.random.default_rng(seed).shuffle(others)
+    taken = others[np.cumsum(counts[others]) <= budget]
+    return np.concatenate([ids[keep], ids[taken]])
 
 
 def validation_targets(

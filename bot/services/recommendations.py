@@ -175,6 +175,7 @@ def _chosen_settings(
         rules.view,
         max_customers=rules.validation_customers,
         progress=lambda name: step(f"validation {name}"),
+        max_lines=rules.fit_lines,
     )
     seconds = round(time.perf_counter() - started, 2)
     if learned is None or learned.customers < rules.min_customers:
@@ -442,6 +443,10 @@ class RecommendationService:
                 o.product_id,
                 local_date(o.last_bought_at, self._tz).toordinal(),
                 o.unit_price_fen,
+                local_date(o.first_bought_at, self._tz).toordinal()
+                if o.first_bought_at
+                else None,
+                o.orders,
             )
             for o in store.owned(customer_id)
         )

@@ -403,3 +403,18 @@ def test_clv_check_refuses_a_calibration_end_outside_the_data(run):
     )
     assert result.exit_code != 0
     assert "the calibration end must fall inside the data" in result.output
+
+
+def test_demo_retail_log_writes_a_shop_of_the_kind_asked(run, tmp_path):
+    import csv
+
+    counts = {}
+    for kind in ("fashion", "grocery"):
+        path = tmp_path / f"{kind}.csv"
+        made = run("demo-retail-log", str(path), "--kind", kind, "--customers", "40")
+        assert made.exit_code == 0, made.output
+        with path.open(encoding="utf-8") as handle:
+            rows = [r for r in csv.DictReader(handle) if r["StockCode"] != "POST"]
+        invoices = {r["InvoiceNo"] for r in rows}
+        counts[kind] = len(rows) / len(invoices)  # lines per basket
+    assert counts["grocery"] > 2 * counts["fashion"]

@@ -152,3 +152,32 @@ def test_histories_count_days_not_lines():
     assert mine.first_days.tolist() == [1.0, 4.0]
     assert mine.last_days.tolist() == [9.0, 4.0]
     assert found[1].owned.tolist() == [5]
+
+
+def test_a_large_history_is_fitted_on_whole_customers_the_scored_ones_in():
+    from bot.recommend.tuning import _sample
+
+    customers = np.repeat(np.arange(100), 10)  # 100 customers of 10 lines
+    kept = _sample(customers, [3, 97], 300, seed=1)
+    assert {3, 97} <= set(kept.tolist())
+    assert len(kept) == 30  # 300 lines of whole customers
+
+
+def test_learning_on_a_sample_still_scores_the_same_customers(small):
+    customers, items, days, baskets, n_items = small
+    whole = learn(
+        customers, items, days, baskets, n_items, DEFAULTS, 90, max_customers=40
+    )
+    sampled = learn(
+        customers,
+        items,
+        days,
+        baskets,
+        n_items,
+        DEFAULTS,
+        90,
+        max_customers=40,
+        max_lines=len(days) // 2,
+    )
+    assert sampled.customers == whole.customers == 40
+    assert sampled.scores != whole.scores  # fitted on less, scored on the same
