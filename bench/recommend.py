@@ -60,6 +60,12 @@ def main() -> None:
             f"customers, {trained['stats']['items']:,} items, "
             f"{trained['stats']['rules']:,} rules)"
         )
+        learning = trained["stats"].get("learning", {})
+        print(
+            f"  choosing the weights {learning.get('seconds', 0):.1f}s, "
+            f"the final fit {trained['stats'].get('fit_seconds', 0):.1f}s"
+        )
+        print(f"  {trained['learned']}")
         serve(url, models, args.requests, args.as_of)
     finally:
         shutil.rmtree(models, ignore_errors=True)
@@ -145,6 +151,7 @@ def run_training(url: str, models: Path, as_of: str) -> dict:
 
 def train(url: str, models: Path, as_of: str) -> dict:
     from bot.knowledge import load_knowledge
+    from bot.reports.recommender import describe_learning
     from bot.services.recommendations import train_recommender
 
     started = time.perf_counter()
@@ -159,10 +166,12 @@ def train(url: str, models: Path, as_of: str) -> dict:
         "seconds": time.perf_counter() - started,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "stats": model.stats,
+        "learned": describe_learning(model.stats["learning"], model.blend.settings),
     }
 
 
 def serve(url: str, models: Path, requests: int, as_of: str) -> None:
+    import actions  # noqa: F401 (one BLAS thread, as in the action server)
     from bot.knowledge import load_knowledge
     from bot.services.customers import Actor, CustomerService
     from bot.services.recommendations import RecommendationService

@@ -21,6 +21,7 @@ from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from bot.recommend.evaluation import Recommender
+from bot.recommend.ranking import top_k
 from bot.recommend.sparse_ops import binary_matrix
 
 
@@ -125,7 +126,7 @@ class ALSRecommender:
             scores = self.factors_.scores(np.array(owned, dtype=np.int64))
             if exclude and owned:
                 scores[owned] = -np.inf
-            order = np.lexsort((self.items_, -scores))[:k]
+            order = top_k(scores, k)
             return [self.items_[i] for i in order if scores[i] > 0]
 
         return top

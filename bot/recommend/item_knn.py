@@ -14,6 +14,7 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from bot.recommend.evaluation import Recommender
+from bot.recommend.ranking import top_k
 from bot.recommend.sparse_ops import binary_matrix, gram_blocks, top_k_indices
 
 
@@ -50,7 +51,7 @@ class ItemKNNRecommender:
             for item in owned if exclude else ():
                 if item in self.index_:
                     scores[self.index_[item]] = -np.inf
-            order = np.lexsort((self.items_, -scores))[:k]
+            order = top_k(scores, k)
             return [self.items_[i] for i in order if scores[i] > 0]
 
         return top

@@ -11,6 +11,7 @@ measures the model a shop would serve.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -27,9 +28,10 @@ from bot.recommend.evaluation import (
     temporal_split,
 )
 from bot.recommend.item_knn import ItemKNNRecommender
+from bot.recommend.ranking import single_blas, top_k
 from bot.recommend.retail_log import RetailLog
-from bot.recommend.selection import best, top_k
-from bot.recommend.tuning import histories, learn
+from bot.recommend.selection import best
+from bot.recommend.tuning import histories, learn, sample_customers
 
 CONTENDERS = ("popularity", "item-knn", "ease", "als", "rules", "again", "blended")
 NEIGHBOURS = (50, 20, 100)
@@ -60,16 +62,26 @@ def compare(
     validation_customers: int = 5_000,
 ) -> Comparison:
     """Each contender's settings are chosen on the last `holdout_days` of the
-    training period, then it is refitted on the whole training period and scored
-    on the holdout."""
-    import time
+    training period (on the same `validation_customers` customers at most, those
+    the blend is tuned on), then it is refitted on the whole training period and
+    scored on the holdout (every test customer)."""
+    with single_blas():
+        return _compare(
+            log, holdout_days, k, settings, progress, view, validation_customers
+        )
 
+
+def _compare(
+    log, holdout_days, k, settings, progress, view, validation_customers
+) -> Comparison:
     split = temporal_split(log.customers, log.items, log.days, holdout_days, view)
     train = log.days < split.cutoff_day
     catalogue = len(np.unique(log.items[train]))
     inner = temporal_split(
         log.customers[train], log.items[train], log.days[train], holdout_days, view
     )
+    scored = sample_customers(inner.relevant, validation_customers)
+    inner = replace(inner, relevant={c: inner.relevant[c] for c in scored})
     inner_train = train & (log.days < inner.cutoff_day)
     inner_catalogue = len(np.unique(log.items[inner_train]))
     results, chosen, seconds = {}, {}, {}

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.recommend.evaluation import Recommender, Split, evaluate
 
 
@@ -45,15 +43,3 @@ def best(
     if found is None:
         raise ValueError("no candidate to choose from")
     return found
-
-
-def top_k(score: np.ndarray, k: int) -> np.ndarray:
-    """The k best indices, best first, ties to the lower index: what a stable
-    full sort would give, without sorting the whole catalogue."""
-    if len(score) <= k:
-        return np.argsort(-score, kind="stable")
-    kth = -np.partition(-score, k - 1)[k - 1]
-    above = np.flatnonzero(score > kth)
-    ties = np.flatnonzero(score == kth)[: k - len(above)]
-    head = np.concatenate([above, ties])
-    return head[np.lexsort((head, -score[head]))]

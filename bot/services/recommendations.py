@@ -43,6 +43,7 @@ from bot.recommend.engine import (
 )
 from bot.recommend.engine import suggest as engine_suggest
 from bot.recommend.model import VERSION_FORMAT, TrainedModel, latest_version, prune
+from bot.recommend.ranking import single_blas
 from bot.recommend.references import Shown, parse_reference, resolve
 from bot.recommend.tuning import learn
 from bot.services.common import audit, require_customer
@@ -131,12 +132,13 @@ def train_recommender(
     if not len(lines.product_ids):
         raise NothingToTrain(f"no order lines up to {as_of.isoformat()}")
     ids, columns = np.unique(lines.product_ids, return_inverse=True)
-    settings, learning = _chosen_settings(knowledge, lines, columns, len(ids), step)
-    step("fit")
-    fitted = time.perf_counter()
-    blend = BlendedRecommender(settings).fit(
-        lines.customers, columns, lines.days, lines.order_ids, len(ids)
-    )
+    with single_blas():
+        settings, learning = _chosen_settings(knowledge, lines, columns, len(ids), step)
+        step("fit")
+        fitted = time.perf_counter()
+        blend = BlendedRecommender(settings).fit(
+            lines.customers, columns, lines.days, lines.order_ids, len(ids)
+        )
     stats = {
         "as_of": as_of.isoformat(),
         "lines": int(len(lines.product_ids)),

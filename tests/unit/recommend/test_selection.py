@@ -1,7 +1,8 @@
 """Choosing settings on the validation period: the rule and the blend's grid."""
 
 from bot.recommend.evaluation import Split
-from bot.recommend.selection import best, top_k
+from bot.recommend.ranking import top_k
+from bot.recommend.selection import best
 
 SPLIT = Split(None, None, {1: {"a"}, 2: {"b"}}, {1: {"x", "y"}, 2: {"z"}}, 10)
 

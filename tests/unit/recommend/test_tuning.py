@@ -9,8 +9,8 @@ import pytest
 from bot.demo.retail_log import LogShape, synthetic_rows
 from bot.recommend.blend import DEFAULTS, SOURCES
 from bot.recommend.evaluation import Split, evaluate
+from bot.recommend.ranking import top_k
 from bot.recommend.retail_log import clean_rows
-from bot.recommend.selection import top_k
 from bot.recommend.tuning import (
     Table,
     Variants,
@@ -85,8 +85,8 @@ def test_the_table_scores_a_weighting_exactly_like_the_evaluation(small, view):
 def random_table(rng, customers=60, width=30, columns=4):
     from bot.recommend.tuning import Column
 
-    values = rng.random((customers, width, columns)).astype(np.float32)
-    values *= rng.random((customers, width, columns)) < 0.5
+    values = rng.random((columns, customers, width)).astype(np.float32)
+    values *= rng.random((columns, customers, width)) < 0.5
     relevant = rng.random((customers, width)) < 0.1
     n_relevant = np.maximum(relevant.sum(axis=1), 1) + rng.integers(0, 3, customers)
     names = [Column(s) for s in ("similar", "rules", "ease", "popular")[:columns]]
@@ -115,7 +115,7 @@ def test_a_source_that_alone_knows_the_answer_gets_the_weight():
     rng = np.random.default_rng(3)
     table = random_table(rng)
     # the third column scores exactly the relevant items
-    table.values[:, :, 2] = table.relevant.astype(np.float32)
+    table.values[2] = table.relevant.astype(np.float32)
     found = search(table, {"similar": 1.0}, 10)
     assert found.scores["recall@10"] == pytest.approx(
         float(np.mean(np.minimum(table.relevant.sum(1), 10) / table.n_relevant))
@@ -181,3 +181,28 @@ def test_learning_on_a_sample_still_scores_the_same_customers(small):
     )
     assert sampled.customers == whole.customers == 40
     assert sampled.scores != whole.scores  # fitted on less, scored on the same
+
+
+def test_the_partitioned_top_k_equals_a_stable_sort_ties_included():
+    from bot.recommend.tuning import _top_k_rows
+
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        values = rng.integers(0, 4, size=(7, int(rng.integers(1, 30)))).astype(
+            np.float32
+        )
+        k = int(rng.integers(1, 12))
+        expected = np.argsort(-values, axis=1, kind="stable")[:, :k]
+        assert _top_k_rows(values, k).tolist() == expected.tolist()
+
+
+def test_the_blend_and_the_baselines_are_scored_on_the_same_sample():
+    from bot.recommend.tuning import sample_customers
+
+    ids = {c: None for c in range(1000, 0, -3)}
+    first = sample_customers(ids, 50)
+    assert first == sorted(first) and len(first) == 50
+    # the same customers under another numbering that keeps their order
+    renumbered = sample_customers([c // 3 for c in ids], 50)
+    assert renumbered == [c // 3 for c in first]
+    assert sample_customers([5, 1, 3], 50) == [1, 3, 5]
