@@ -283,7 +283,7 @@ class LearningRules(Strict):
     view: str = "new"
     validation_customers: int = Field(5000, ge=10)
     min_customers: int = Field(50, ge=1)
-    fit_lines: int = Field(4_000_000, ge=10_000)
+    fit_lines: int = Field(2_000_000, ge=10_000)
 
     @validator("view")
     def known_view(cls, view: str) -> str:  # noqa: N805

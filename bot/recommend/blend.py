@@ -30,7 +30,7 @@ from bot.recommend.als import Factors, fit_factors
 from bot.recommend.ease import ease_weights, fits_ease, sparsify_rows
 from bot.recommend.item_knn import cosine_neighbours
 from bot.recommend.rules import AssociationRules
-from bot.recommend.sparse_ops import binary_matrix
+from bot.recommend.sparse_ops import binary_matrix, unique_rows
 
 SOURCES = ("similar", "rules", "ease", "als", "popular", "again")
 
@@ -84,7 +84,7 @@ def recent_popularity(customers, items, days, n_items: int, recent_days: int):
     recent = days > days.max() - recent_days if recent_days > 0 else days >= days.min()
     if not recent.any():
         return np.zeros(n_items)
-    pairs = np.unique(np.c_[customers[recent], items[recent]], axis=0)
+    pairs = unique_rows(customers[recent], items[recent])
     counts = np.bincount(pairs[:, 1], minlength=n_items).astype(float)
     return counts / counts.max()
 
@@ -98,7 +98,7 @@ def repurchase_stats(customers, items, days, n_items: int):
     share, cycle = np.zeros(n_items), np.zeros(n_items)
     if not len(items):
         return share, cycle
-    triples = np.unique(np.c_[customers, items, days], axis=0)
+    triples = unique_rows(customers, items, days)
     pair_start = np.r_[
         True, (triples[1:, 0] != triples[:-1, 0]) | (triples[1:, 1] != triples[:-1, 1])
     ]

@@ -41,3 +41,25 @@ def binary_matrix(rows: np.ndarray, columns: np.ndarray, shape) -> sparse.csr_ma
     )
     matrix.data[:] = 1.0
     return matrix
+
+
+def unique_rows(*columns: np.ndarray) -> np.ndarray:
+    """The distinct rows of non-negative integer columns, sorted, as an n x k array.
+    Encoded as one int64 key per row and sorted once: `np.unique(axis=0)` on 19
+    million rows takes minutes, this takes seconds."""
+    columns = [np.asarray(c, dtype=np.int64) for c in columns]
+    if not len(columns[0]):
+        return np.zeros((0, len(columns)), dtype=np.int64)
+    lows = [int(c.min()) for c in columns]
+    spans = [int(c.max()) - low + 1 for c, low in zip(columns, lows, strict=True)]
+    if float(np.prod([float(x) for x in spans])) >= 2**62:
+        return np.unique(np.column_stack(columns), axis=0)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, low, span in zip(columns, lows, spans, strict=True):
+        key = key * span + (column - low)
+    key = np.unique(key)
+    out = np.empty((len(key), len(columns)), dtype=np.int64)
+    for n in range(len(columns) - 1, -1, -1):
+        out[:, n] = key % spans[n] + lows[n]
+        key //= spans[n]
+    return out

@@ -42,7 +42,7 @@ from bot.recommend.blend import (
     recent_popularity,
 )
 from bot.recommend.ease import ease_weights, fits_ease, sparsify_rows
-from bot.recommend.sparse_ops import binary_matrix, top_k_indices
+from bot.recommend.sparse_ops import binary_matrix, top_k_indices, unique_rows
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 ROUNDS = 3
@@ -210,7 +210,7 @@ def histories(customers, items, days) -> dict[int, History]:
     customers, items, days = map(np.asarray, (customers, items, days))
     if not len(days):
         return {}
-    triples = np.unique(np.c_[customers, items, days], axis=0)
+    triples = unique_rows(customers, items, days)
     start = np.r_[
         True,
         (triples[1:, 0] != triples[:-1, 0]) | (triples[1:, 1] != triples[:-1, 1]),

@@ -148,3 +148,13 @@ def test_folding_in_is_the_step_implicit_itself_takes():
     items = np.asarray(model.item_factors)
     mine = Factors(items, items.T.astype(float) @ items, 4.0, model.regularization)
     assert np.allclose(mine.fold_in(bought[3].indices), theirs, atol=1e-4)
+
+
+def test_unique_rows_equals_numpys_own():
+    from bot.recommend.sparse_ops import unique_rows
+
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.integers(low, low + 9, 500) for low in (0, 7, 730000))
+    expected = np.unique(np.c_[a, b, c], axis=0)
+    assert unique_rows(a, b, c).tolist() == expected.tolist()
+    assert unique_rows(np.zeros(0), np.zeros(0)).shape == (0, 2)
