@@ -158,3 +158,21 @@ def test_unique_rows_equals_numpys_own():
     expected = np.unique(np.c_[a, b, c], axis=0)
     assert unique_rows(a, b, c).tolist() == expected.tolist()
     assert unique_rows(np.zeros(0), np.zeros(0)).shape == (0, 2)
+
+
+def test_top_k_indices_equals_a_full_sort_ties_included():
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        n = int(rng.integers(1, 120))
+        rows = rng.integers(0, 6, n)
+        if rng.random() < 0.5:
+            rows = np.sort(rows)
+        cols = rng.permutation(n)  # distinct columns, as in a matrix
+        values = rng.integers(0, 4, n).astype(float)
+        k = int(rng.integers(1, 8))
+        order = np.lexsort((cols, -values, rows))
+        starts = np.searchsorted(rows[order], rows[order], side="left")
+        expected = order[(np.arange(n) - starts) < k]
+        assert sorted(top_k_indices(rows, cols, values, k).tolist()) == sorted(
+            expected.tolist()
+        )
