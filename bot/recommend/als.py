@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from bot.recommend.evaluation import Recommender
 from bot.recommend.ranking import top_k
-from bot.recommend.sparse_ops import binary_matrix
+from bot.recommend.sparse_ops import labelled_matrix
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,8 @@ class ALSRecommender:
         self.seed = seed
 
     def fit(self, customers, items) -> ALSRecommender:
-        customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
-        self.items_, columns = np.unique(
-            np.asarray(items).astype(str), return_inverse=True
-        )
+        self.items_, bought = labelled_matrix(customers, items)
         self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
-        bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
         self.factors_ = fit_factors(
             bought,
             self.factors,

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from bot.recommend.evaluation import Recommender
 from bot.recommend.ranking import top_k
-from bot.recommend.sparse_ops import binary_matrix
+from bot.recommend.sparse_ops import labelled_matrix
 
 MAX_ITEMS = 20_000
 
@@ -81,16 +81,12 @@ class EASERecommender:
         self.max_items = max_items
 
     def fit(self, customers, items) -> EASERecommender:
-        customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
-        self.items_, columns = np.unique(
-            np.asarray(items).astype(str), return_inverse=True
-        )
+        self.items_, bought = labelled_matrix(customers, items)
         if len(self.items_) > self.max_items:
             raise CatalogueTooLarge(
                 f"{len(self.items_)} items; EASE is fitted up to {self.max_items}"
             )
         self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
-        bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
         self.weights_ = ease_weights(bought, self.l2)
         return self
 

@@ -15,7 +15,7 @@ from sklearn.preprocessing import normalize
 
 from bot.recommend.evaluation import Recommender
 from bot.recommend.ranking import top_k
-from bot.recommend.sparse_ops import binary_matrix, gram_blocks, top_k_indices
+from bot.recommend.sparse_ops import gram_blocks, labelled_matrix, top_k_indices
 
 
 class ItemKNNRecommender:
@@ -23,12 +23,8 @@ class ItemKNNRecommender:
         self.neighbours = neighbours
 
     def fit(self, customers, items) -> ItemKNNRecommender:
-        customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
-        self.items_, columns = np.unique(
-            np.asarray(items).astype(str), return_inverse=True
-        )
+        self.items_, bought = labelled_matrix(customers, items)
         self.index_ = {item: i for i, item in enumerate(self.items_.tolist())}
-        bought = binary_matrix(rows, columns, (len(customer_ids), len(self.items_)))
         self.similarity_ = cosine_neighbours(bought, self.neighbours)
         return self
 

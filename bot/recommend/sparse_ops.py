@@ -92,3 +92,11 @@ def unique_rows(*columns: np.ndarray) -> np.ndarray:
         out[:, n] = key % spans[n] + lows[n]
         key //= spans[n]
     return out
+
+
+def labelled_matrix(customers, items) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The baselines' input: sorted item labels (a column's number is its label's
+    place) and the binary customers x items matrix."""
+    customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
+    labels, columns = np.unique(np.asarray(items).astype(str), return_inverse=True)
+    return labels, binary_matrix(rows, columns, (len(customer_ids), len(labels)))
