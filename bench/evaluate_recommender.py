@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT
 from bot.demo.retail_log import KINDS, write_online_retail
 from bot.knowledge import load_knowledge
-from bot.recommend.offline import compare
+from bot.recommend.offline import compare_views
 from bot.recommend.retail_log import read_online_retail
 from bot.reports.recommender import comparison_table
 from bot.services.recommendations import settings_of
@@ -53,19 +53,27 @@ def main() -> None:
     reading = time.perf_counter() - started
     print(f"{log.summary()}")
     print(f"reading the file (baseline): {reading:.1f}s")
-    total = reading
-    for view in args.views.split(","):
-        started = time.perf_counter()
-        result = compare(
-            log,
-            settings=settings_of(knowledge),
-            view=view,
-            validation_customers=knowledge.recommend.learning.validation_customers,
-        )
-        took = time.perf_counter() - started
-        total += took
-        print(comparison_table(result))
-        print(f"view {view}: {took:.1f}s = {took / reading:.2f}x reading")
+    views = tuple(args.views.split(","))
+    started = time.perf_counter()
+    results = compare_views(
+        log,
+        views,
+        settings=settings_of(knowledge),
+        progress=lambda name: print(f"  {name} ...", flush=True),
+        validation_customers=knowledge.recommend.learning.validation_customers,
+    )
+    took = time.perf_counter() - started
+    for view in views:
+        print(comparison_table(results[view]))
+    seconds = results[views[-1]].seconds
+    print(
+        "seconds per contender (every view): "
+        + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
+    )
+    print(
+        f"comparing ({', '.join(views)}): {took:.1f}s = {took / reading:.2f}x reading"
+    )
+    total = reading + took
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"total {total:.1f}s = {total / reading:.2f}x reading the file; "

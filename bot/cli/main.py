@@ -515,7 +515,7 @@ def evaluate_recommender(
     blend on a temporal split, each tuned on the period before the holdout."""
     import json
 
-    from bot.recommend.offline import CONTENDERS, compare
+    from bot.recommend.offline import CONTENDERS, compare_views
     from bot.recommend.retail_log import LogFormatError, read_online_retail
     from bot.reports.recommender import comparison_table, save_comparison_chart
     from bot.services.recommendations import settings_of
@@ -530,24 +530,22 @@ def evaluate_recommender(
     if len(log.items) == 0:
         raise click.ClickException("no usable rows left after cleaning")
     views = ("new", "all") if view == "both" else (view,)
-    results = []
-    for one in views:
-        with tqdm_bar(len(CONTENDERS), f"recommenders ({one})") as bar:
-            result = compare(
-                log,
-                holdout_days,
-                k,
-                settings=settings_of(knowledge),
-                progress=lambda name: bar.set_postfix_str(name) or bar.update(1),
-                view=one,
-                validation_customers=knowledge.recommend.learning.validation_customers,
-            )
-        if not result.test_customers:
-            raise click.ClickException(
-                f"no customer bought anything in the last {holdout_days} days "
-                "after buying before them: nothing to test on"
-            )
-        results.append(result)
+    with tqdm_bar(len(CONTENDERS), f"recommenders ({', '.join(views)})") as bar:
+        compared = compare_views(
+            log,
+            views,
+            holdout_days,
+            k,
+            settings=settings_of(knowledge),
+            progress=lambda name: bar.set_postfix_str(name) or bar.update(1),
+            validation_customers=knowledge.recommend.learning.validation_customers,
+        )
+    results = [compared[one] for one in views]
+    if not results[0].test_customers:
+        raise click.ClickException(
+            f"no customer bought anything in the last {holdout_days} days "
+            "after buying before them: nothing to test on"
+        )
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in results], indent=2))
     else:

@@ -21,7 +21,9 @@ was made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -30,7 +32,12 @@ from bot.recommend.als import Factors, fit_factors
 from bot.recommend.ease import ease_weights, fits_ease, sparsify_rows
 from bot.recommend.item_knn import cosine_neighbours
 from bot.recommend.rules import AssociationRules
-from bot.recommend.sparse_ops import binary_matrix, unique_rows
+from bot.recommend.sparse_ops import (
+    binary_matrix,
+    max_product,
+    unique_rows,
+    unit_rows,
+)
 
 SOURCES = ("similar", "rules", "ease", "als", "popular", "again")
 
@@ -123,6 +130,13 @@ def repurchase_stats(customers, items, days, n_items: int):
     return share, cycle
 
 
+def fit_key(settings: BlendSettings) -> tuple:
+    """What a fit depends on: every setting but the weights, and whether EASE and
+    ALS are fitted (each when it has a weight)."""
+    unweighted = replace(settings, **{source: 0.0 for source in SOURCES})
+    return unweighted, settings.ease > 0, settings.als > 0
+
+
 class BlendedRecommender:
     """Items are column indices in [0, n_items); customers non-negative indices."""
 
@@ -197,6 +211,15 @@ class BlendedRecommender:
         model.factors_ = Factors.empty(n) if factors is None else factors
         return model
 
+    def reweighted(self, settings: BlendSettings) -> BlendedRecommender:
+        """This fit under other weights: only `combine` reads the weights, so a
+        fit serves every weighting of the same other settings."""
+        if fit_key(settings) != fit_key(self.settings):
+            raise ValueError("only the weights may differ from the fitted settings")
+        model = copy.copy(self)
+        model.settings = settings
+        return model
+
     def recency_weights(self, owned_days, today: int) -> np.ndarray:
         age = np.maximum(today - np.asarray(owned_days, dtype=float), 0.0)
         return 0.5 ** (age / self.settings.halflife_days)
@@ -208,39 +231,70 @@ class BlendedRecommender:
         today: int,
         first_days: np.ndarray | None = None,
         times: np.ndarray | None = None,
+        sources: Collection[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """Per source, each item's score for a customer who owns `owned` (last
         bought on `owned_days`; `first_days` and `times`, the first day and the
         number of days she bought each, feed `again`; without them each counts as
-        bought once)."""
-        zeros = np.zeros(self.n_items_)
-        if len(owned) == 0:
-            return {
-                "similar": zeros,
-                "rules": zeros,
-                "ease": zeros,
-                "als": zeros,
-                "popular": self.popularity_,
-                "again": zeros,
-            }
-        weight = self.recency_weights(owned_days, today)
-        similar = np.asarray(self.similarity_[owned].T @ weight).ravel()
-        rules = sparse.diags(weight) @ self.confidence_[owned]
-        ease = (
-            np.asarray(self.ease_[owned].T @ weight).ravel()
-            if self.ease_.nnz
-            else zeros
+        bought once). Only `sources` (default: all) are computed."""
+        history = History(
+            np.asarray(owned, dtype=np.int64), owned_days, first_days, times
         )
-        again = zeros.copy()
-        again[owned] = self.again_scores(owned, owned_days, today, first_days, times)
         return {
-            "similar": _unit(similar),
-            "rules": _unit(np.asarray(rules.max(axis=0).todense()).ravel()),
-            "ease": _unit(np.maximum(ease, 0.0)),
-            "als": _unit(np.maximum(self.factors_.scores(owned), 0.0)),
-            "popular": self.popularity_,
-            "again": _unit(again),
+            source: scores[0]
+            for source, scores in self.source_scores_many(
+                [history], today, sources
+            ).items()
         }
+
+    def source_scores_many(
+        self,
+        histories: Sequence[History],
+        today: int,
+        sources: Collection[str] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """`source_scores` of many customers at once: per source, customers x
+        items (the same numbers, as one product per source instead of one per
+        customer). Only `sources` (default: all) are computed; the others are
+        read-only zeros."""
+        n_rows, n = len(histories), self.n_items_
+        lengths = [len(h.owned) for h in histories]
+        rows = np.repeat(np.arange(n_rows), lengths)
+        cols = _joined([h.owned for h in histories], np.int64)
+        last = _joined([h.last_days for h in histories], float)
+        first = _joined(
+            [h.last_days if h.first_days is None else h.first_days for h in histories],
+            float,
+        )
+        times = _joined(
+            [np.ones(len(h.owned)) if h.times is None else h.times for h in histories],
+            float,
+        )
+        weight = self.recency_weights(last, today)
+        recent = sparse.csr_matrix((weight, (rows, cols)), shape=(n_rows, n))
+        nothing = np.broadcast_to(0.0, (n_rows, n))
+        out = dict.fromkeys(SOURCES, nothing)
+        wanted = set(SOURCES if sources is None else sources)
+        if "similar" in wanted:
+            out["similar"] = unit_rows((recent @ self.similarity_).toarray())
+        if "rules" in wanted:
+            out["rules"] = unit_rows(max_product(recent, self.confidence_))
+        if "ease" in wanted and self.ease_.nnz:
+            out["ease"] = unit_rows(np.maximum((recent @ self.ease_).toarray(), 0.0))
+        if "als" in wanted:
+            raw = self.factors_.scores_many(rows, cols, n_rows)
+            out["als"] = unit_rows(np.maximum(raw, 0.0))
+        if "popular" in wanted:
+            out["popular"] = np.broadcast_to(self.popularity_, (n_rows, n))
+        if "again" in wanted:
+            again = np.zeros((n_rows, n))
+            again[rows, cols] = self.again_scores(cols, last, today, first, times)
+            out["again"] = unit_rows(again)
+        return out
+
+    def weighted(self) -> tuple[str, ...]:
+        """The sources with a weight: all that `combine` needs."""
+        return tuple(s for s in SOURCES if self.settings.weight(s) > 0)
 
     def again_scores(self, owned, last_days, today, first_days=None, times=None):
         """Her items by how likely she buys each again now: how often she bought
@@ -268,6 +322,5 @@ class BlendedRecommender:
         return sum(s.weight(source) * scores[source] for source in SOURCES)
 
 
-def _unit(values: np.ndarray) -> np.ndarray:
-    top = values.max() if len(values) else 0.0
-    return values / top if top > 0 else values
+def _joined(parts: list, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)

@@ -20,8 +20,7 @@ import numpy as np
 from scipy import linalg, sparse
 from threadpoolctl import threadpool_limits
 
-from bot.recommend.evaluation import Recommender
-from bot.recommend.ranking import top_k
+from bot.recommend.evaluation import Recommender, scored_from_known
 from bot.recommend.sparse_ops import labelled_matrix
 
 MAX_ITEMS = 20_000
@@ -100,15 +99,12 @@ class EASERecommender:
         self, known: Mapping[int, set[str]], exclude: bool = True
     ) -> Recommender:
         """Top k for a customer from her `known` items; `exclude` leaves those
-        out of the suggestions (the "new" view)."""
-
-        def top(customer: int, k: int) -> list[str]:
-            owned = known.get(customer, set())
-            scores = self.scores(owned).astype(np.float64)
-            for item in owned if exclude else ():
-                if item in self.index_:
-                    scores[self.index_[item]] = -np.inf
-            order = top_k(scores, k)
-            return [self.items_[i] for i in order if scores[i] > 0]
-
-        return top
+        out of the suggestions (the "new" view). Customers are scored in
+        batches: her row of X times B."""
+        return scored_from_known(
+            self.items_,
+            self.index_,
+            known,
+            exclude,
+            lambda owned: owned @ self.weights_,
+        )

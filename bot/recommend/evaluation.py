@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+
+from bot.recommend.ranking import top_k_rows
 
 Recommender = Callable[[int, int], Sequence[str]]
 VIEWS = ("new", "all")
@@ -38,8 +41,17 @@ class Split:
 def temporal_split(
     customers, items, days, holdout_days: int = 90, view: str = "new"
 ) -> Split:
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r} (known: {', '.join(VIEWS)})")
+    return temporal_splits(customers, items, days, holdout_days, (view,))[view]
+
+
+def temporal_splits(
+    customers, items, days, holdout_days: int = 90, views: Sequence[str] = VIEWS
+) -> dict[str, Split]:
+    """One split per view; the training period (and what each customer is known
+    to own) is the same for all, only what counts as a hit differs."""
+    for view in views:
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r} (known: {', '.join(VIEWS)})")
     customers, items, days = np.asarray(customers), np.asarray(items), np.asarray(days)
     cutoff = int(days.max()) - holdout_days + 1
     train = days < cutoff
@@ -48,13 +60,23 @@ def temporal_split(
         customers[train].tolist(), items[train].tolist(), strict=True
     ):
         known.setdefault(customer, set()).add(item)
-    relevant: dict[int, set[str]] = {}
+    later: dict[int, set[str]] = {}
     for customer, item in zip(
         customers[~train].tolist(), items[~train].tolist(), strict=True
     ):
-        if customer in known and (view == "all" or item not in known[customer]):
-            relevant.setdefault(customer, set()).add(item)
-    return Split(customers[train], items[train], known, relevant, cutoff, view)
+        if customer in known:
+            later.setdefault(customer, set()).add(item)
+    splits = {}
+    for view in views:
+        relevant = {
+            customer: bought if view == "all" else bought - known[customer]
+            for customer, bought in later.items()
+        }
+        relevant = {customer: hits for customer, hits in relevant.items() if hits}
+        splits[view] = Split(
+            customers[train], items[train], known, relevant, cutoff, view
+        )
+    return splits
 
 
 def hit_rate_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
@@ -82,8 +104,11 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean metrics over the customers with relevant items, plus coverage."""
     hits, recalls, ndcgs, shown = [], [], [], set()
-    for customer, relevant in split.relevant.items():
-        recommended = list(recommend(customer, k))[:k]
+    customers = list(split.relevant)
+    many = getattr(recommend, "many", None)
+    lists = many(customers, k) if many else (recommend(c, k) for c in customers)
+    for relevant, listed in zip(split.relevant.values(), lists, strict=True):
+        recommended = list(listed)[:k]
         shown.update(recommended)
         hits.append(hit_rate_at_k(recommended, relevant, k))
         recalls.append(recall_at_k(recommended, relevant, k))
@@ -95,6 +120,69 @@ def evaluate(
         f"ndcg@{k}": float(np.mean(ndcgs)) if ndcgs else 0.0,
         "coverage": len(shown) / catalogue_size if catalogue_size else 0.0,
     }
+
+
+class Batched:
+    """A recommender that scores many customers at once (`many`); called for one
+    customer, it scores a batch of one, so both give the same lists."""
+
+    def __init__(
+        self, score: Callable[[Sequence[int], int], list[list[str]]], batch: int
+    ) -> None:
+        self._score = score
+        self.batch = max(1, batch)
+
+    def __call__(self, customer: int, k: int) -> list[str]:
+        return self._score([customer], k)[0]
+
+    def many(self, customers: Sequence[int], k: int) -> list[list[str]]:
+        out: list[list[str]] = []
+        for start in range(0, len(customers), self.batch):
+            out.extend(self._score(customers[start : start + self.batch], k))
+        return out
+
+
+def batch_size(n_items: int, cells: int = 2_000_000) -> int:
+    """Customers per batch so that one customers x items matrix of scores stays
+    about `cells` numbers (16 MB), whatever the catalogue."""
+    return max(1, cells // max(n_items, 1))
+
+
+def scored_from_known(
+    labels: np.ndarray,
+    index: Mapping[str, int],
+    known: Mapping[int, set[str]],
+    exclude: bool,
+    score: Callable[[sparse.csr_matrix], np.ndarray],
+) -> Batched:
+    """A recommender whose scores are a function of her binary item row: `score`
+    maps customers x items to dense scores; `exclude` leaves her items out."""
+
+    def many(customers: Sequence[int], k: int) -> list[list[str]]:
+        rows, cols = [], []
+        for n, customer in enumerate(customers):
+            mine = [index[i] for i in known.get(customer, ()) if i in index]
+            rows += [n] * len(mine)
+            cols += mine
+        owned = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(len(customers), len(labels)),
+        )
+        scores = np.asarray(score(owned), dtype=np.float64)
+        if exclude and rows:
+            scores[rows, cols] = -np.inf
+        return picks(scores, labels, k)
+
+    return Batched(many, batch_size(len(labels)))
+
+
+def picks(scores: np.ndarray, labels: np.ndarray, k: int) -> list[list[str]]:
+    """Per row of scores, the labels of its k best with a positive score."""
+    order = top_k_rows(scores, k) if scores.size else np.zeros((len(scores), 0), int)
+    return [
+        [labels[i] for i in best if row[i] > 0]
+        for row, best in zip(scores, order, strict=True)
+    ]
 
 
 class PopularityRecommender:

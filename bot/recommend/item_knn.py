@@ -13,8 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from bot.recommend.evaluation import Recommender
-from bot.recommend.ranking import top_k
+from bot.recommend.evaluation import Recommender, scored_from_known
 from bot.recommend.sparse_ops import gram_blocks, labelled_matrix, top_k_indices
 
 
@@ -39,18 +38,15 @@ class ItemKNNRecommender:
         self, known: Mapping[int, set[str]], exclude: bool = True
     ) -> Recommender:
         """Top k for a customer from her `known` items; `exclude` leaves those
-        out of the suggestions (the "new" view)."""
-
-        def top(customer: int, k: int) -> list[str]:
-            owned = known.get(customer, set())
-            scores = self.scores(owned)
-            for item in owned if exclude else ():
-                if item in self.index_:
-                    scores[self.index_[item]] = -np.inf
-            order = top_k(scores, k)
-            return [self.items_[i] for i in order if scores[i] > 0]
-
-        return top
+        out of the suggestions (the "new" view). Customers are scored in batches:
+        her row of items times the similarity."""
+        return scored_from_known(
+            self.items_,
+            self.index_,
+            known,
+            exclude,
+            lambda owned: (owned @ self.similarity_).toarray(),
+        )
 
 
 def cosine_neighbours(bought: sparse.csr_matrix, k: int) -> sparse.csr_matrix:

@@ -33,13 +33,21 @@ def best(
     of equals (grids list the simpler or default setting first)."""
     found: Choice | None = None
     for setting, recommend in candidates:
-        scores = evaluate(recommend, split, catalogue, k)
-        key = (scores[f"ndcg@{k}"], scores[f"recall@{k}"])
-        if found is None or key > (
-            found.scores[f"ndcg@{k}"],
-            found.scores[f"recall@{k}"],
-        ):
-            found = Choice(setting, scores)
+        found = better(
+            found, Choice(setting, evaluate(recommend, split, catalogue, k)), k
+        )
     if found is None:
         raise ValueError("no candidate to choose from")
     return found
+
+
+def better(found: Choice | None, candidate: Choice, k: int) -> Choice:
+    """`candidate` if it scores strictly higher than `found` (NDCG@k, then
+    Recall@k), else `found`: the first of equals stays."""
+    if found is None or _key(candidate.scores, k) > _key(found.scores, k):
+        return candidate
+    return found
+
+
+def _key(scores: dict[str, float], k: int) -> tuple[float, float]:
+    return scores[f"ndcg@{k}"], scores[f"recall@{k}"]

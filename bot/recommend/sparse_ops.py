@@ -100,3 +100,31 @@ def labelled_matrix(customers, items) -> tuple[np.ndarray, sparse.csr_matrix]:
     customer_ids, rows = np.unique(np.asarray(customers), return_inverse=True)
     labels, columns = np.unique(np.asarray(items).astype(str), return_inverse=True)
     return labels, binary_matrix(rows, columns, (len(customer_ids), len(labels)))
+
+
+def max_product(weights: sparse.spmatrix, matrix: sparse.spmatrix) -> np.ndarray:
+    """Dense rows x columns: out[b, j] = max over i of weights[b, i] * matrix[i, j],
+    and at least 0 (the strongest rule from one of a customer's items, for many
+    customers at once; a matrix product would sum where this takes the max)."""
+    w, m = weights.tocoo(), matrix.tocsr()
+    width = m.shape[1]
+    out = np.zeros(w.shape[0] * width)
+    starts = m.indptr[w.col]
+    lengths = m.indptr[w.col + 1] - starts
+    total = int(lengths.sum())
+    if total:
+        ends = np.cumsum(lengths)
+        offsets = np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
+        flat = np.repeat(w.row.astype(np.int64), lengths) * width + m.indices[offsets]
+        values = np.repeat(w.data, lengths) * m.data[offsets]
+        np.maximum.at(out, flat, values)
+    return out.reshape(w.shape[0], width)
+
+
+def unit_rows(values: np.ndarray) -> np.ndarray:
+    """Each row divided by its largest value (rows whose largest is not positive
+    stay as they are): one customer's scores scaled to [0, 1]."""
+    if not values.size:
+        return values
+    top = values.max(axis=1, keepdims=True)
+    return np.divide(values, top, out=values.astype(float), where=top > 0)

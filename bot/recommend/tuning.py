@@ -27,7 +27,9 @@ Customers are sampled (`max_customers`, a fixed seed) on large logs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -42,7 +44,14 @@ from bot.recommend.blend import (
     recent_popularity,
 )
 from bot.recommend.ease import ease_weights, fits_ease, sparsify_rows
-from bot.recommend.sparse_ops import binary_matrix, top_k_indices, unique_rows
+from bot.recommend.evaluation import batch_size
+from bot.recommend.ranking import top_k_rows
+from bot.recommend.sparse_ops import (
+    binary_matrix,
+    top_k_indices,
+    unique_rows,
+    unit_rows,
+)
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 ROUNDS = 3
@@ -125,40 +134,84 @@ def learn(
     `max_lines` lines before the validation days, the sources are fitted on the
     lines of a sample of whole customers (the scored ones always in): the weights
     are relative, and what they weigh is then the same at a fraction of the cost."""
+    return learn_views(
+        customers,
+        items,
+        days,
+        baskets,
+        n_items,
+        settings,
+        validation_days,
+        (view,),
+        k,
+        max_customers,
+        seed,
+        progress,
+        max_lines,
+    )[view]
+
+
+def learn_views(
+    customers: np.ndarray,
+    items: np.ndarray,
+    days: np.ndarray,
+    baskets: np.ndarray,
+    n_items: int,
+    settings: BlendSettings,
+    validation_days: int,
+    views: Sequence[str] = ("new",),
+    k: int = 10,
+    max_customers: int = 5_000,
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda step: None,
+    max_lines: int | None = None,
+) -> dict[str, Learned | None]:
+    """`learn` for each view from one fit of the sources: the fit does not depend
+    on what counts as a hit, only the table and the search do."""
     customers, items, days = map(np.asarray, (customers, items, days))
+    found: dict[str, Learned | None] = {view: None for view in views}
     if not len(days):
-        return None
+        return found
     cutoff = int(days.max()) - validation_days + 1
     inner = days < cutoff
-    wanted = validation_targets(customers, items, days, inner, view)
-    if not wanted:
-        return None
-    chosen = sample_customers(wanted, max_customers, seed)
+    wanted = {
+        view: validation_targets(customers, items, days, inner, view) for view in views
+    }
+    chosen = {
+        view: sample_customers(wanted[view], max_customers, seed)
+        for view in views
+        if wanted[view]
+    }
+    if not chosen:
+        return found
     progress("fit")
+    scored = sorted(set().union(*chosen.values()))
     if max_lines is not None and inner.sum() > max_lines:
-        inner &= np.isin(customers, _sample(customers[inner], chosen, max_lines, seed))
+        inner &= np.isin(customers, _sample(customers[inner], scored, max_lines, seed))
     fitted = Variants(
         customers[inner], items[inner], days[inner], baskets[inner], n_items, settings
     )
     progress("score")
-    mine = np.isin(customers, chosen) & inner
+    mine = np.isin(customers, scored) & inner
     history = histories(customers[mine], items[mine], days[mine])
-    table = build_table(
-        fitted,
-        ((history.get(c, History.empty()), wanted[c]) for c in chosen),
-        cutoff - 1,
-        exclude_owned=view == "new",
-    )
     start = {s: settings.weight(s) for s in SOURCES}
-    found = search(table, start, k)
-    return Learned(
-        _settings(settings, table.columns, found.weights),
-        found.scores,
-        len(chosen),
-        found.tried,
-        start,
-        found.started_scores,
-    )
+    for view, picked in chosen.items():
+        table = build_table(
+            fitted,
+            ((history.get(c, History.empty()), wanted[view][c]) for c in picked),
+            cutoff - 1,
+            exclude_owned=view == "new",
+        )
+        best = search(table, start, k)
+        found[view] = Learned(
+            _settings(settings, table.columns, best.weights),
+            best.scores,
+            len(picked),
+            best.tried,
+            start,
+            best.started_scores,
+        )
+    return found
 
 
 def sample_customers(ids, most: int, seed: int = 0) -> list[int]:
@@ -282,28 +335,34 @@ class Variants:
             self.columns.append(Column("popular", (("recent_days", recent),)))
         self.columns.append(Column("again"))
 
-    def scores(self, history: History, today: int) -> np.ndarray:
-        """Columns x items for one customer."""
-        base = self.blend.source_scores(
-            history.owned, history.last_days, today, history.first_days, history.times
+    def scores_many(self, histories: Sequence[History], today: int) -> np.ndarray:
+        """Columns x customers x items."""
+        own = {c.source for c in self.columns} - {"similar", "ease", "als", "popular"}
+        base = self.blend.source_scores_many(histories, today, own)
+        n_rows = len(histories)
+        out = np.zeros(
+            (len(self.columns), n_rows, self.blend.n_items_), dtype=np.float32
         )
-        out = np.zeros((len(self.columns), self.blend.n_items_), dtype=np.float32)
-        weight = self.blend.recency_weights(history.last_days, today)
+        lengths = [len(h.owned) for h in histories]
+        rows = np.repeat(np.arange(n_rows), lengths)
+        cols = np.concatenate([h.owned for h in histories]).astype(np.int64)
+        days = np.concatenate([h.last_days for h in histories]).astype(float)
+        weight = self.blend.recency_weights(days, today)
+        recent = sparse.csr_matrix(
+            (weight, (rows, cols)), shape=(n_rows, self.blend.n_items_)
+        )
         for n, column in enumerate(self.columns):
             value = dict(column.changes)
             if column.source == "similar":
-                if len(history.owned):
-                    matrix = self.similar[int(value["neighbours"])]
-                    out[n] = _unit(np.asarray(matrix[history.owned].T @ weight).ravel())
+                matrix = self.similar[int(value["neighbours"])]
+                out[n] = unit_rows((recent @ matrix).toarray())
             elif column.source == "ease":
-                if len(history.owned):
-                    matrix = self.ease[value["ease_l2"]]
-                    raw = np.asarray(matrix[history.owned].T @ weight).ravel()
-                    out[n] = _unit(np.maximum(raw, 0.0))
+                raw = (recent @ self.ease[value["ease_l2"]]).toarray()
+                out[n] = unit_rows(np.maximum(raw, 0.0))
             elif column.source == "als":
                 key = (int(value["als_factors"]), value["als_alpha"])
-                raw = self.factors[key].scores(history.owned)
-                out[n] = _unit(np.maximum(raw, 0.0))
+                raw = self.factors[key].scores_many(rows, cols, n_rows)
+                out[n] = unit_rows(np.maximum(raw, 0.0))
             elif column.source == "popular":
                 out[n] = self.popular[int(value["recent_days"])]
             else:
@@ -320,15 +379,26 @@ def build_table(
 ) -> Table:
     """Each customer's candidates: the `width` best items of every column."""
     rows = []
-    for history, relevant in customers:
-        scores = fitted.scores(history, today)
-        if exclude_owned and len(history.owned):
-            scores[:, history.owned] = 0.0
-        picks = [_top_positive(column, width) for column in scores if column.any()]
-        candidates = np.unique(np.concatenate(picks)) if picks else np.zeros(0, int)
-        rows.append(
-            (scores[:, candidates].T, np.isin(candidates, relevant), len(relevant))
-        )
+    pairs = list(customers)
+    batch = batch_size(fitted.blend.n_items_ * len(fitted.columns))
+    for start in range(0, len(pairs), batch):
+        part = pairs[start : start + batch]
+        scores = fitted.scores_many([history for history, _ in part], today)
+        if exclude_owned:
+            lengths = [len(history.owned) for history, _ in part]
+            owned = np.concatenate([history.owned for history, _ in part])
+            scores[:, np.repeat(np.arange(len(part)), lengths), owned] = 0.0
+        top = _top_positions(scores, width)
+        positive = np.take_along_axis(scores, top, axis=2) > 0
+        for n, (_, relevant) in enumerate(part):
+            candidates = np.unique(top[:, n][positive[:, n]])
+            rows.append(
+                (
+                    scores[:, n, candidates].T,
+                    np.isin(candidates, relevant),
+                    len(relevant),
+                )
+            )
     widest = max((len(r[1]) for r in rows), default=0)
     n_columns = len(fitted.columns)
     values = np.zeros((n_columns, len(rows), widest), dtype=np.float32)
@@ -349,7 +419,7 @@ def evaluate_weights(table: Table, weights: np.ndarray, k: int) -> dict[str, flo
     combined = np.zeros(table.values.shape[1:], dtype=np.float32)
     for column in np.flatnonzero(weights):
         combined += np.float32(weights[column]) * table.values[column]
-    order = _top_k_rows(combined, k)
+    order = top_k_rows(combined, k)
     shown = np.take_along_axis(combined, order, axis=1) > 0
     hit = np.take_along_axis(table.relevant, order, axis=1) & shown
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
@@ -360,24 +430,6 @@ def evaluate_weights(table: Table, weights: np.ndarray, k: int) -> dict[str, flo
         f"recall@{k}": float((hit.sum(axis=1) / table.n_relevant).mean()),
         f"ndcg@{k}": float((dcg / ideal).mean()),
     }
-
-
-def _top_k_rows(values: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the positions of the k largest values, best first, ties to the
-    lower position: a stable sort's first k, found by partition."""
-    width = values.shape[1]
-    if width <= k:
-        return np.argsort(-values, axis=1, kind="stable")
-    kth = -np.partition(-values, k - 1, axis=1)[:, k - 1 : k]
-    above = values > kth
-    ties = values == kth
-    room = k - above.sum(axis=1, keepdims=True)
-    chosen = above | (ties & (np.cumsum(ties, axis=1) <= room))
-    positions = np.nonzero(chosen)[1].reshape(len(values), k)  # ascending per row
-    picked = np.take_along_axis(values, positions, axis=1)
-    return np.take_along_axis(
-        positions, np.argsort(-picked, axis=1, kind="stable"), axis=1
-    )
 
 
 @dataclass(frozen=True)
@@ -402,16 +454,25 @@ def search(table: Table, start: Mapping[str, float], k: int) -> Found:
         for s in sources
     }
     sources = [s for s in sources if variants[s]]
-    tried = 0
+    seen: dict[bytes, tuple[tuple[float, float], dict[str, float]]] = {}
 
-    def key(weights: np.ndarray) -> tuple[tuple[float, float], dict[str, float]]:
-        nonlocal tried
-        tried += 1
-        scores = evaluate_weights(table, weights, k)
-        return (
-            round(scores[f"ndcg@{k}"], 12),
-            round(scores[f"recall@{k}"], 12),
-        ), scores
+    def scored(candidates: list[np.ndarray], pool) -> list:
+        """Each weighting's (key, scores), those met before not scored again.
+        Scored in threads: the sorting inside releases the GIL."""
+        fresh = list({w.tobytes(): w for w in candidates if w.tobytes() not in seen})
+        for memo, scores in zip(
+            fresh,
+            pool.map(lambda m: evaluate_weights(table, np.frombuffer(m), k), fresh),
+            strict=True,
+        ):
+            seen[memo] = (
+                (
+                    round(scores[f"ndcg@{k}"], 12),
+                    round(scores[f"recall@{k}"], 12),
+                ),
+                scores,
+            )
+        return [seen[w.tobytes()] for w in candidates]
 
     def with_source(weights, source, column, value) -> np.ndarray:
         changed = weights.copy()
@@ -422,28 +483,37 @@ def search(table: Table, start: Mapping[str, float], k: int) -> Found:
     best = np.zeros(len(columns))
     for source in sources:  # the starting weighting, each in its configured variant
         best[variants[source][0]] = start.get(source, 0.0)
-    best_key, best_scores = key(best)
-    started_scores = best_scores
-    for n in (n for source in sources for n in variants[source]):
-        alone = np.zeros(len(columns))
-        alone[n] = 1.0
-        found, scores = key(alone)
-        if found > best_key:
-            best, best_key, best_scores = alone, found, scores
-    for _ in range(ROUNDS):
-        improved = False
-        for source in sources:
-            for column in variants[source]:
-                for value in WEIGHTS:
-                    weights = with_source(best, source, column, value)
-                    if not weights.any() or np.array_equal(weights, best):
-                        continue
-                    found, scores = key(weights)
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        ((best_key, best_scores),) = scored([best], pool)
+        started_scores = best_scores
+        singles = []
+        for n in (n for source in sources for n in variants[source]):
+            singles.append(np.zeros(len(columns)))
+            singles[-1][n] = 1.0
+        for alone, (found, scores) in zip(singles, scored(singles, pool), strict=True):
+            if found > best_key:
+                best, best_key, best_scores = alone, found, scores
+        for _ in range(ROUNDS):
+            improved = False
+            for source in sources:
+                # a source's candidates replace all of its weights, so they do not
+                # depend on which of them wins: scored together, then taken in order
+                candidates = [
+                    weights
+                    for column in variants[source]
+                    for value in WEIGHTS
+                    if (weights := with_source(best, source, column, value)).any()
+                    and not np.array_equal(weights, best)
+                ]
+                for weights, (found, scores) in zip(
+                    candidates, scored(candidates, pool), strict=True
+                ):
                     if found > best_key:
                         best, best_key, best_scores = weights, found, scores
                         improved = True
-        if not improved:
-            break
+            if not improved:
+                break
+    tried = len(seen)
     return Found(best, best_scores, tried, started_scores)
 
 
@@ -474,13 +544,10 @@ def _keep_top(matrix, k: int):
     )
 
 
-def _top_positive(values: np.ndarray, width: int) -> np.ndarray:
-    positive = np.flatnonzero(values > 0)
-    if len(positive) <= width:
-        return positive
-    return positive[np.argpartition(-values[positive], width - 1)[:width]]
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    top = values.max() if len(values) else 0.0
-    return values / top if top > 0 else values
+def _top_positions(scores: np.ndarray, width: int) -> np.ndarray:
+    """Along the last axis, the positions of the `width` largest values (in no
+    order); all positions when there are no more than `width`."""
+    n = scores.shape[-1]
+    if n <= width:
+        return np.broadcast_to(np.arange(n), scores.shape)
+    return np.argpartition(-scores, width - 1, axis=-1)[..., :width]

@@ -148,6 +148,43 @@ def test_folding_in_is_the_step_implicit_itself_takes():
     items = np.asarray(model.item_factors)
     mine = Factors(items, items.T.astype(float) @ items, 4.0, model.regularization)
     assert np.allclose(mine.fold_in(bought[3].indices), theirs, atol=1e-4)
+    coo = bought.tocoo()  # many at once: the same as one by one
+    many = mine.scores_many(coo.row, coo.col, 31)
+    for row in range(30):
+        assert np.allclose(many[row], mine.scores(bought[row].indices)), row
+    assert not many[30].any()  # a customer with no items
+
+
+def test_the_strongest_product_equals_the_max_over_her_items():
+    from scipy import sparse
+
+    from bot.recommend.sparse_ops import max_product
+
+    weights = sparse.random(9, 7, density=0.3, random_state=1, format="csr")
+    matrix = sparse.random(7, 11, density=0.3, random_state=2, format="csr")
+    dense_w, dense_m = weights.toarray(), matrix.toarray()
+    expected = np.maximum((dense_w[:, :, None] * dense_m[None]).max(axis=1), 0)
+    assert np.allclose(max_product(weights, matrix), expected)
+    empty = sparse.csr_matrix((2, 7))
+    assert not max_product(empty, matrix).any()
+
+
+def test_many_customers_at_once_score_as_each_alone():
+    from bot.recommend.blend import History
+
+    model = fitted(ease=1.0, als=1.0, als_factors=3)
+    people = [
+        History(np.array([COAT, SERUM]), np.array([90.0, 100.0])),
+        History.empty(),
+        History(np.array([SERUM]), np.array([50.0]), np.array([10.0]), np.array([3.0])),
+    ]
+    many = model.source_scores_many(people, 120)
+    for n, person in enumerate(people):
+        alone = model.source_scores(
+            person.owned, person.last_days, 120, person.first_days, person.times
+        )
+        for source, values in alone.items():
+            assert np.allclose(many[source][n], values), (n, source)
 
 
 def test_unique_rows_equals_numpys_own():

@@ -9,10 +9,12 @@ and at least 1.5x popularity on Recall@10 wherever any contender reaches that. T
 seed is one fixed number for all three kinds, not one picked per kind.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from bot.demo.retail_log import KINDS, synthetic_rows
-from bot.recommend.offline import CONTENDERS, compare
+from bot.recommend.offline import CONTENDERS, compare, compare_views
 from bot.recommend.retail_log import clean_rows
 
 SEED = 2026
@@ -27,10 +29,7 @@ def kind(request):
 @pytest.fixture(scope="module")
 def comparisons(kind, knowledge):
     log = clean_rows(synthetic_rows(KINDS[kind], SEED), knowledge.imports)
-    return {
-        view: compare(log, holdout_days=HOLDOUT[kind], k=10, view=view)
-        for view in ("new", "all")
-    }
+    return compare_views(log, ("new", "all"), holdout_days=HOLDOUT[kind], k=10)
 
 
 @pytest.mark.parametrize("view", ["new", "all"])
@@ -76,3 +75,15 @@ def test_the_weights_follow_the_shop(comparisons, kind):
     if kind == "grocery":  # most of a grocery basket was bought before
         assert "again" in chosen
     assert "again" not in comparisons["new"].chosen["blended"]
+
+
+def test_both_views_at_once_are_each_view_alone(knowledge):
+    """The fits shared between views must not change either view's results."""
+    shape = replace(KINDS["wholesale"], customers=400)
+    log = clean_rows(synthetic_rows(shape, SEED), knowledge.imports)
+    together = compare_views(log, ("new", "all"), holdout_days=90, k=10)
+    for view in ("new", "all"):
+        alone = compare(log, holdout_days=90, k=10, view=view)
+        assert together[view].results == alone.results
+        assert together[view].chosen == alone.chosen
+        assert together[view].test_customers == alone.test_customers

@@ -61,9 +61,8 @@ def test_the_table_scores_a_weighting_exactly_like_the_evaluation(small, view):
         weights[0] += 0.1
 
         def recommend(customer, k, weights=weights):
-            scores = (fitted.scores(history[customer], cutoff - 1).T @ weights).astype(
-                np.float32
-            )
+            columns = fitted.scores_many([history[customer]], cutoff - 1)[:, 0]
+            scores = (columns.T @ weights).astype(np.float32)
             if view == "new":
                 scores[history[customer].owned] = 0.0
             return [str(i) for i in top_k(scores, k) if scores[i] > 0]
@@ -181,19 +180,6 @@ def test_learning_on_a_sample_still_scores_the_same_customers(small):
     )
     assert sampled.customers == whole.customers == 40
     assert sampled.scores != whole.scores  # fitted on less, scored on the same
-
-
-def test_the_partitioned_top_k_equals_a_stable_sort_ties_included():
-    from bot.recommend.tuning import _top_k_rows
-
-    rng = np.random.default_rng(4)
-    for _ in range(100):
-        values = rng.integers(0, 4, size=(7, int(rng.integers(1, 30)))).astype(
-            np.float32
-        )
-        k = int(rng.integers(1, 12))
-        expected = np.argsort(-values, axis=1, kind="stable")[:, :k]
-        assert _top_k_rows(values, k).tolist() == expected.tolist()
 
 
 def test_the_blend_and_the_baselines_are_scored_on_the_same_sample():
