@@ -109,7 +109,8 @@ def start_rasa_server(
     endpoints = log_path.with_suffix(".endpoints.yml")
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n'
-        + (tracker_store_yaml(tracker_url) if tracker_url else ""),
+        + (tracker_store_yaml(tracker_url) if tracker_url else "")
+        + (lock_store_yaml(tracker_url) if tracker_url else ""),
         encoding="utf-8",
     )
     argv = [
@@ -186,6 +187,20 @@ def tracker_store_yaml(url: str) -> str:
         if parsed.password:
             lines.append(f'  password: "{parsed.password}"')
     return "\n".join(lines) + "\n"
+
+
+LOCK_CLASS = "bot.runtime.lock_store.AdvisoryLockStore"
+
+
+def lock_store_yaml(url: str) -> str:
+    """On PostgreSQL, the lock store that keeps one conversation on one server
+    at a time, whichever server gets it (bot/runtime/lock_store.py); SQLite
+    serves one Rasa server, whose in-memory lock store suffices."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(url).get_backend_name() != "postgresql":
+        return ""
+    return f'lock_store:\n  type: {LOCK_CLASS}\n  url: "{url}"\n'
 
 
 def _spawn(
