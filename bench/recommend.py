@@ -2,6 +2,7 @@
 
     python -m bench.recommend [--database-url URL] [--customers N] [--skus N]
                               [--requests N] [--as-of YYYY-MM-DD]
+                              [--serve-only MODELS]
 
 Without --database-url the 1,000,000-customer demo database of `make bench-segments`
 is made (or reused) under var/bench/, copied, and its catalogue widened to --skus
@@ -49,6 +50,9 @@ def main() -> None:
         print(json.dumps(train(args.database_url, args.model_dir, args.as_of)))
         return
     url = args.database_url or prepare(args.customers, args.skus, args.as_of)
+    if args.serve_only:
+        serve(url, args.serve_only, args.requests, args.as_of)
+        return
     models = Path(tempfile.mkdtemp(prefix="salesbot-models-"))
     try:
         trained = run_training(url, models, args.as_of)
@@ -79,6 +83,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--as-of", default="2026-11-20")
     parser.add_argument("--train-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve-only",
+        type=Path,
+        metavar="MODELS",
+        help="time serving with the models already trained in MODELS",
+    )
     parser.add_argument("--model-dir", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args()
 

@@ -37,6 +37,7 @@ from bot.recommend.sparse_ops import (
     max_product,
     unique_rows,
     unit_rows,
+    weighted_rows,
 )
 
 SOURCES = ("similar", "rules", "ease", "als", "popular", "again")
@@ -276,11 +277,11 @@ class BlendedRecommender:
         out = dict.fromkeys(SOURCES, nothing)
         wanted = set(SOURCES if sources is None else sources)
         if "similar" in wanted:
-            out["similar"] = unit_rows((recent @ self.similarity_).toarray())
+            out["similar"] = unit_rows(weighted_rows(recent, self.similarity_))
         if "rules" in wanted:
             out["rules"] = unit_rows(max_product(recent, self.confidence_))
         if "ease" in wanted and self.ease_.nnz:
-            out["ease"] = unit_rows(np.maximum((recent @ self.ease_).toarray(), 0.0))
+            out["ease"] = unit_rows(np.maximum(weighted_rows(recent, self.ease_), 0))
         if "als" in wanted:
             raw = self.factors_.scores_many(rows, cols, n_rows)
             out["als"] = unit_rows(np.maximum(raw, 0.0))

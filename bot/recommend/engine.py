@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.knowledge.schema import RecommendRules
-from bot.recommend.blend import SOURCES
 from bot.recommend.model import TrainedModel
 
 KINDS = ("cross", "up", "personal")
@@ -107,13 +106,15 @@ class ServingIndex:
             dtype=np.int64,
         )
         self.present = self.to_catalog >= 0
+        self._columns = np.flatnonzero(self.present)
+        self._positions = self.to_catalog[self._columns]
         self.popularity = self.on_catalog(model.blend.popularity_)
 
     def on_catalog(self, values: np.ndarray, weight: float = 1.0) -> np.ndarray:
         """Model-column values moved to catalogue positions (0 where unknown)."""
         out = np.zeros(len(self.catalog))
         if len(values):
-            out[self.to_catalog[self.present]] = weight * values[self.present]
+            out[self._positions] = weight * values[self._columns]
         return out
 
 
@@ -215,7 +216,7 @@ def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores
     wanted = set(blend.weighted()) | {"rules"}
     sources = blend.source_scores(cols, days, today, first, times, wanted)
     weights = blend.settings  # the model's own: chosen on the shop's history
-    for source in SOURCES:
+    for source in blend.weighted():
         scores.parts[source] = index.on_catalog(sources[source], weights.weight(source))
     scores.rule_evidence = index.on_catalog(sources["rules"])
     if len(cols):

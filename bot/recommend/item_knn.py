@@ -14,7 +14,12 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from bot.recommend.evaluation import Recommender, scored_from_known
-from bot.recommend.sparse_ops import gram_blocks, labelled_matrix, top_k_indices
+from bot.recommend.sparse_ops import (
+    gram_blocks,
+    labelled_matrix,
+    top_k_indices,
+    weighted_rows,
+)
 
 
 class ItemKNNRecommender:
@@ -45,7 +50,7 @@ class ItemKNNRecommender:
             self.index_,
             known,
             exclude,
-            lambda owned: (owned @ self.similarity_).toarray(),
+            lambda owned: weighted_rows(owned, self.similarity_),
         )
 
 

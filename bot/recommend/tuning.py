@@ -51,6 +51,7 @@ from bot.recommend.sparse_ops import (
     top_k_indices,
     unique_rows,
     unit_rows,
+    weighted_rows,
 )
 
 WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
@@ -355,9 +356,9 @@ class Variants:
             value = dict(column.changes)
             if column.source == "similar":
                 matrix = self.similar[int(value["neighbours"])]
-                out[n] = unit_rows((recent @ matrix).toarray())
+                out[n] = unit_rows(weighted_rows(recent, matrix))
             elif column.source == "ease":
-                raw = (recent @ self.ease[value["ease_l2"]]).toarray()
+                raw = weighted_rows(recent, self.ease[value["ease_l2"]])
                 out[n] = unit_rows(np.maximum(raw, 0.0))
             elif column.source == "als":
                 key = (int(value["als_factors"]), value["als_alpha"])

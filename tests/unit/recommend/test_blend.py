@@ -213,3 +213,14 @@ def test_top_k_indices_equals_a_full_sort_ties_included():
         assert sorted(top_k_indices(rows, cols, values, k).tolist()) == sorted(
             expected.tolist()
         )
+
+
+def test_weighted_rows_is_the_sparse_product():
+    from scipy import sparse
+
+    from bot.recommend.sparse_ops import weighted_rows
+
+    weights = sparse.random(6, 40, density=0.1, random_state=1, format="csr")
+    matrix = sparse.random(40, 30, density=0.2, random_state=2, format="csr")
+    assert np.allclose(weighted_rows(weights, matrix), (weights @ matrix).toarray())
+    assert weighted_rows(sparse.csr_matrix((2, 40)), matrix).shape == (2, 30)
