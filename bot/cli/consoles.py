@@ -69,10 +69,14 @@ def export_corrections_cmd(path: Path) -> None:
 def purge(days: int) -> None:
     """Delete conversation logs older than DAYS (tracker events, inbound message
     records, closed handoffs)."""
+    from bot.db.tracker_store import TrackerUnavailable
     from bot.services.privacy import purge as purge_logs
 
     services = bootstrap.services()
-    counts = purge_logs(services.engine, services.conversations.tracker, days)
+    try:
+        counts = purge_logs(services.engine, services.conversations.tracker, days)
+    except TrackerUnavailable as error:
+        raise click.ClickException(f"nothing was purged: {error}") from None
     for name, count in counts.items():
         click.echo(f"{name}: {count} deleted")
 
@@ -101,6 +105,7 @@ def reindex_conversations() -> None:
 def forget(number: str, yes: bool) -> None:
     """Erase a customer's personal data and conversations (phone or member no)."""
     from bot.customers.identifiers import IdentifierError
+    from bot.db.tracker_store import TrackerUnavailable
     from bot.services.privacy import forget as forget_customer
 
     services = bootstrap.services()
@@ -115,11 +120,23 @@ def forget(number: str, yes: bool) -> None:
         click.confirm(
             f"erase {card.masked_name} ({card.member_no}) for good?", abort=True
         )
-    done = forget_customer(
-        services.engine, services.conversations.tracker, card.customer_id, _actor()
-    )
+    try:
+        done = forget_customer(
+            services.engine, services.conversations.tracker, card.customer_id, _actor()
+        )
+    except TrackerUnavailable as error:
+        raise click.ClickException(
+            f"nothing was erased: {error}. Fix the tracker database and run again."
+        ) from None
     for name, count in done.items():
         click.echo(f"{name}: {count}")
+    if not services.conversations.tracker.exists():
+        click.echo(
+            f"note: {services.conversations.tracker.where()} holds no conversations "
+            "yet (no Rasa events table): if the Rasa server keeps them elsewhere, "
+            "SALESBOT_TRACKER_URL is wrong and her conversations were not erased",
+            err=True,
+        )
 
 
 def _actor():

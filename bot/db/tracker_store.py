@@ -7,7 +7,8 @@ event, `data` the event as JSON. It lives in its own database (SALESBOT_TRACKER_
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from sqlalchemy import (
     Column,
@@ -18,10 +19,13 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
+
+T = TypeVar("T")
 
 events = Table(
     "events",
@@ -36,18 +40,57 @@ events = Table(
 )
 
 
+class TrackerUnavailable(RuntimeError):
+    """The tracker database could not be read or changed (a wrong URL, a server
+    down, a refused login)."""
+
+
 class TrackerStore:
+    """Reads and deletes answer nothing while the Rasa server has not created its
+    table yet (a new deployment: `exists` tells); any other database error raises
+    `TrackerUnavailable`, so that a database that cannot be reached is never
+    mistaken for an empty history, and an erasure never reports 0 events deleted
+    when it deleted nothing it should have."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def _rows(self, query) -> list[dict]:
+    def _guarded(self, work: Callable[[], T], empty: T) -> T:
         try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(query).all()
+            return work()
+        except (OperationalError, ProgrammingError) as error:
+            if self._reachable_without_table():
+                return empty
+            raise self._unavailable(error) from error
+
+    def _reachable_without_table(self) -> bool:
+        try:
+            return not inspect(self._engine).has_table(events.name)
         except (OperationalError, ProgrammingError):
-            return []  # the Rasa server has not created its table yet
+            return False
+
+    def _unavailable(self, error: Exception) -> TrackerUnavailable:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return TrackerUnavailable(f"tracker database {self.where()}: {first}")
+
+    def exists(self) -> bool:
+        """Has the Rasa server created its table here? Raises when the database
+        cannot be reached."""
+        try:
+            return inspect(self._engine).has_table(events.name)
+        except (OperationalError, ProgrammingError) as error:
+            raise self._unavailable(error) from error
+
+    def where(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def _rows(self, query) -> list[dict]:
+        def read():
+            with self._engine.connect() as conn:
+                return conn.execute(query).all()
+
         found = []
-        for row in rows:
+        for row in self._guarded(read, []):
             try:
                 data = json.loads(row.data or "{}")
             except ValueError:
@@ -58,11 +101,12 @@ class TrackerStore:
     def senders(self) -> list[str]:
         """Every conversation with a user message."""
         query = select(events.c.sender_id).where(events.c.type_name == "user")
-        try:
+
+        def read():
             with self._engine.connect() as conn:
                 return list(conn.execute(query.distinct()).scalars())
-        except (OperationalError, ProgrammingError):
-            return []
+
+        return self._guarded(read, [])
 
     def events_of(self, senders: Iterable[str]) -> dict[str, list[dict]]:
         wanted = list(senders)
@@ -93,25 +137,27 @@ class TrackerStore:
 
     def delete_before(self, cutoff: float) -> int:
         """Delete events older than `cutoff` (epoch seconds); how many."""
-        try:
+
+        def work():
             with self._engine.begin() as conn:
                 return conn.execute(
                     delete(events).where(events.c.timestamp < cutoff)
                 ).rowcount
-        except (OperationalError, ProgrammingError):
-            return 0
+
+        return self._guarded(work, 0)
 
     def delete_senders(self, senders: Iterable[str]) -> int:
         wanted = list(senders)
         if not wanted:
             return 0
-        try:
+
+        def work():
             with self._engine.begin() as conn:
                 return conn.execute(
                     delete(events).where(events.c.sender_id.in_(wanted))
                 ).rowcount
-        except (OperationalError, ProgrammingError):
-            return 0
+
+        return self._guarded(work, 0)
 
     def senders_about(self, customer_id: int) -> list[str]:
         """Conversations in which this customer was in context (slot set to her)."""

@@ -18,6 +18,7 @@ from collections import defaultdict, deque
 
 from aiohttp import web
 
+from bot.db.tracker_store import TrackerUnavailable
 from bot.web.inputs import form_of
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,9 @@ async def security(request: web.Request, handler):
         answer = await handler(request)
     except web.HTTPException:
         raise
+    except TrackerUnavailable as error:
+        logger.error("console request %s %s: %s", request.method, path, error)
+        answer = _refuse(request, 503, "对话记录暂时无法读取，请稍后再试")
     except Exception:
         logger.exception("console request %s %s failed", request.method, path)
         answer = _refuse(request, 500, "系统暂时出错，请稍后再试")

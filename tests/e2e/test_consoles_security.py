@@ -219,3 +219,35 @@ def test_the_handoff_queue_is_per_store_and_replies_reach_wechat(bot, consoles):
     assert (window["open"], window["left"]) == (True, 4)
     assert clerk.post(f"/api/handoffs/{entry['id']}/close").status_code == 200
     assert chat.text(openid, "有什么新品").reply.startswith("最近到的新品")
+
+
+@pytest.fixture(scope="module")
+def consoles_without_tracker(bot, tmp_path_factory):
+    """A second console server whose tracker database cannot be reached."""
+    from bot.config import PROJECT_ROOT
+    from bot.runtime.servers import free_port, start_web_server
+
+    port = free_port()
+    env = {
+        **bot.env,
+        "SALESBOT_RASA_URL": bot.base_url,
+        "SALESBOT_TRACKER_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
+    log = tmp_path_factory.mktemp("web-no-tracker") / "web.log"
+    web = start_web_server(port, env, log, PROJECT_ROOT)
+    try:
+        web.wait_healthy(60)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        web.stop()
+
+
+def test_a_tracker_that_cannot_be_reached_is_said_not_hidden(consoles_without_tracker):
+    base, log = consoles_without_tracker
+    head_office = Console(base, "hq")
+    transcript = head_office.get("/manager/conversation?id=someone")
+    assert transcript.status_code == 503
+    assert "对话记录暂时无法读取" in transcript.text
+    panel = Console(base, "s01c1").get("/api/panel")
+    assert panel.status_code == 503  # not "no customer in context"
+    assert "Traceback" not in log.read_text(encoding="utf-8")

@@ -233,6 +233,15 @@ def test_forget_purge_and_export_corrections_from_the_command_line(
     erased = run("forget", "13800000001", "--yes")
     assert erased.exit_code == 0, erased.output
     assert "preferences:" in erased.output
+    assert "holds no conversations yet" in erased.output  # no Rasa table there
+    monkeypatch.setenv("SALESBOT_TRACKER_URL", "postgresql://nobody@127.0.0.1:1/x")
+    bootstrap.configure(database_url=bootstrap.services().database_url)
+    broken = run("forget", "13800000000", "--yes")
+    assert broken.exit_code == 1 and "nothing was erased" in broken.output
+    assert "Traceback" not in broken.output
+    assert run("lookup", "13800000000").exit_code == 0  # she is still there
+    monkeypatch.setenv("SALESBOT_TRACKER_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    bootstrap.configure(database_url=bootstrap.services().database_url)
     gone = run("lookup", "13800000001")
     assert gone.exit_code == 1
     purged = run("purge", "--days", "30")

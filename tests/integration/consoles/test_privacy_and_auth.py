@@ -280,3 +280,56 @@ def test_a_transcript_holds_the_handoff_part_in_order_and_masked(world):
         ("customer", "我电话138****0001，衣服破了", True),
         ("clerk", "您好，我马上帮您看", True),
     ]
+
+
+def test_a_tracker_not_created_yet_reads_empty_and_says_so(tmp_path):
+    from bot.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    tracker = TrackerStore(engine)
+    assert not tracker.exists()
+    assert tracker.senders() == []
+    assert tracker.events_of(["x"]) == {"x": []}
+    assert tracker.delete_before(1e12) == 0
+    assert tracker.senders_about(1) == []
+    assert tracker.delete_senders(["x"]) == 0
+    events.metadata.create_all(engine)
+    assert tracker.exists()
+    engine.dispose()
+
+
+def test_an_unreachable_tracker_raises_instead_of_reading_empty():
+    from bot.db.engine import make_engine
+    from bot.db.tracker_store import TrackerUnavailable
+
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")  # nothing listens
+    tracker = TrackerStore(engine)
+    for call in (
+        tracker.senders,
+        lambda: tracker.events_of(["x"]),
+        lambda: tracker.delete_before(1e12),
+        lambda: tracker.senders_about(1),
+        lambda: tracker.delete_senders(["x"]),
+        tracker.exists,
+    ):
+        with pytest.raises(TrackerUnavailable, match="127.0.0.1:1"):
+            call()
+    engine.dispose()
+
+
+def test_erasure_with_an_unreachable_tracker_erases_nothing(world):
+    from bot.db.engine import make_engine
+    from bot.db.tracker_store import TrackerUnavailable
+
+    engine, _ = world
+    broken = TrackerStore(make_engine("postgresql://nobody@127.0.0.1:1/none"))
+    with pytest.raises(TrackerUnavailable):
+        forget(engine, broken, 1, Actor("cli", "cli"))
+    broken._engine.dispose()
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT name FROM customers WHERE id = 1")).scalar()
+        audits = conn.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'forget_customer'")
+        ).scalar()
+    assert name != ERASED_NAME
+    assert audits == 0
