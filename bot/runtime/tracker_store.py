@@ -16,6 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import config
 from bot.db.engine import shared_engine
+from bot.runtime import rasa_patches  # noqa: F401 (Rasa 3.6 fix, see the module)
 from bot.services.conversation_index import ConversationIndex
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,56 @@
+"""The fix to Rasa's per-reply schema check (bot/runtime/rasa_patches.py)."""
+
+import jsonschema
+import pytest
+import rasa
+from rasa.core.actions.action import RemoteAction
+
+from bot.runtime import rasa_patches
+
+GOOD = {
+    "events": [{"event": "slot", "name": "customer_id", "value": "7"}],
+    "responses": [{"text": "好的"}],
+}
+
+
+def test_it_was_written_for_this_rasa():
+    """On an upgrade this fails: check whether Rasa still re-checks its schema on
+    every reply, then drop the module or move PATCHED_FOR."""
+    assert rasa.__version__ == rasa_patches.PATCHED_FOR
+    assert rasa_patches.apply()
+
+
+def test_rasa_runs_the_patched_check():
+    import bot.runtime.tracker_store  # noqa: F401 (what the Rasa server loads)
+
+    assert RemoteAction._validate_action_result is rasa_patches._validate_action_result
+
+
+def test_the_schema_is_checked_once_not_per_reply(monkeypatch):
+    checks = []
+    rasa_patches.reply_validator.cache_clear()
+    cls = jsonschema.validators.validator_for(
+        RemoteAction.action_response_format_spec()
+    )
+    original = cls.check_schema.__func__
+
+    def counting(klass, schema, *args, **kwargs):
+        checks.append(1)
+        return original(klass, schema, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "check_schema", classmethod(counting))
+    action = RemoteAction("action_lookup_customer", None)
+    for _ in range(50):
+        assert action._validate_action_result(GOOD)
+    assert len(checks) == 1
+    rasa_patches.reply_validator.cache_clear()
+
+
+def test_a_bad_reply_is_refused_as_rasa_refuses_it():
+    action = RemoteAction("action_lookup_customer", None)
+    bad = {"events": "not a list"}
+    with pytest.raises(jsonschema.ValidationError) as mine:
+        action._validate_action_result(bad)
+    assert "Failed to validate Action server response" in mine.value.message
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, RemoteAction.action_response_format_spec())
