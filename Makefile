@@ -11,6 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 .PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import screenshots vendor clean
 
 run: $(INSTALLED) $(MODEL)
+	$(BIN)/salesbot migrate
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
 	$(BIN)/salesbot train-recommender
@@ -55,6 +56,7 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 	touch $@
 
 demo: $(INSTALLED)
+	$(BIN)/salesbot migrate
 	$(BIN)/salesbot demo-data --if-empty
 	$(BIN)/salesbot segment
 	$(BIN)/salesbot train-recommender

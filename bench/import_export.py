@@ -38,6 +38,7 @@ def main() -> None:
         return
     export = prepare(args.customers, args.products, args.seed)
     env = pounds_env(BENCH / "import.db")
+    salesbot(env, "migrate")
     for kind in ("products", "customers"):
         salesbot(env, "import", kind, str(export / f"{kind}.csv"))
     ours = salesbot(env, "import", "transactions", str(export / "transactions.csv"))

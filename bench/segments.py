@@ -58,6 +58,11 @@ def prepare(customers: int, activity: float, as_of: str) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", "migrate"],
+            check=True,
+            env={**os.environ, "DATABASE_URL": url},
+        )
+        subprocess.run(
             [
                 sys.executable,
                 "-m",

@@ -30,6 +30,9 @@ def web_cmd(port: int, rasa_url: str) -> None:
             "value); `salesbot run` sets one for both"
         )
     services = bootstrap.services()
+    from bot.cli.main import _require_schema
+
+    _require_schema(services.database_url)
     app = create_app(
         services,
         services.staff_auth,

@@ -24,7 +24,8 @@ def cli() -> None:
 
 @cli.command()
 def migrate() -> None:
-    """Create or upgrade the schema of DATABASE_URL (default: var/salesbot.db)."""
+    """Create or upgrade the schema of DATABASE_URL (default: var/salesbot.db):
+    the only command that migrates (run it once per release, before the servers)."""
     from bot.db.migrate import upgrade
 
     upgrade(config.database_url())
@@ -59,13 +60,15 @@ def demo_data(
     customers: int, seed: int, as_of, activity: float, reset: bool, if_empty: bool
 ) -> None:
     """Fill the database with the demo retailer (deterministic for a seed and date)."""
-    from bot.db.migrate import upgrade
     from bot.demo.generator import DatabaseNotEmpty, DemoConfig, generate
 
     services = bootstrap.services()
-    if reset:
+    if reset:  # recreating the tables is migrating, and the user asked for it
+        from bot.db.migrate import upgrade
+
         _drop_all(services.engine)
-    upgrade(services.database_url)
+        upgrade(services.database_url)
+    _require_schema(services.database_url)
     day = as_of.date() if as_of else _today()
     try:
         summary = generate(
@@ -119,11 +122,10 @@ def _drop_all(engine) -> None:
 @click.option("--strict", is_flag=True, help="import nothing if any row is rejected")
 def import_cmd(kind: str, path: Path, report_path: Path | None, strict: bool) -> None:
     """Import a CSV file of KIND (columns: see README)."""
-    from bot.db.migrate import upgrade
     from bot.importer.loader import ImportFileError, import_file, write_report
 
     services = bootstrap.services()
-    upgrade(services.database_url)
+    _require_schema(services.database_url)
     try:
         report = import_file(
             services.engine,
@@ -254,7 +256,6 @@ def nlu_assets(check: bool) -> None:
 )
 def segment(as_of, drop) -> None:
     """Segment every customer: RFM, value, CLV, lifecycle, preferences, strategy."""
-    from bot.db.migrate import upgrade
     from bot.services.segmentation import (
         SnapshotDateError,
         check_as_of,
@@ -263,7 +264,7 @@ def segment(as_of, drop) -> None:
     )
 
     services = bootstrap.services()
-    upgrade(services.database_url)
+    _require_schema(services.database_url)
     if drop:
         removed = drop_snapshot(services.engine, drop.date())
         if not removed:
@@ -564,12 +565,11 @@ def evaluate_recommender(
 )
 def train_recommender_cmd(as_of) -> None:
     """Fit the recommender on the order history and save a new model version."""
-    from bot.db.migrate import upgrade
     from bot.reports.recommender import describe_learning
     from bot.services.recommendations import NothingToTrain, train_recommender
 
     services = bootstrap.services()
-    upgrade(services.database_url)
+    _require_schema(services.database_url)
     day = as_of.date() if as_of else _today()
     try:
         with tqdm_bar(None, "order lines") as bar:
@@ -664,11 +664,10 @@ def care() -> None:
 )
 def care_plan(as_of) -> None:
     """Plan due care messages (idempotent: a second run adds nothing)."""
-    from bot.db.migrate import upgrade
     from bot.services.care import plan_care
 
     services = bootstrap.services()
-    upgrade(services.database_url)
+    _require_schema(services.database_url)
     day = as_of.date() if as_of else _today()
     with tqdm_bar(None, "customers planned") as bar:
         run = plan_care(
@@ -722,11 +721,10 @@ def care_dispatch(
 ) -> None:
     """Send the due messages of the outbox, at least once and never twice, each by
     the route WeChat allows for it now."""
-    from bot.db.migrate import upgrade
     from bot.services.care import dispatch_care
 
     services = bootstrap.services()
-    upgrade(services.database_url)
+    _require_schema(services.database_url)
     tz = config.business_timezone()
     if dry_run or as_json or at:
         _dry_run(services, tz, at, as_json)
@@ -887,6 +885,7 @@ def run(model: Path, port: int, action_port: int, web_port: int) -> None:
     root = config.PROJECT_ROOT
     if not (root / model).exists():
         raise click.ClickException(f"no model at {model}; run `make model` first")
+    _require_schema(config.database_url())
     env = {
         "DATABASE_URL": config.database_url(),
         "SALESBOT_CONSOLE_SECRET": config.console_secret() or secrets.token_urlsafe(32),
@@ -970,6 +969,15 @@ def _today() -> dt.date:
     from bot.timeutil import local_date, utcnow
 
     return local_date(utcnow(), config.business_timezone())
+
+
+def _require_schema(url: str) -> None:
+    from bot.db.migrate import SchemaNotCurrent, require_current
+
+    try:
+        require_current(url, _safe_url(url))
+    except SchemaNotCurrent as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _safe_url(url: str) -> str:

@@ -59,6 +59,7 @@ def shop(tmp_path_factory):
     shop.facts = write_export(
         root / "export", ExportShape(customers=400, products=300), seed=7
     )
+    shop.run("migrate")  # the one command that migrates, as a retailer starts
     shop.out = {
         kind: shop.run("import", kind, str(root / "export" / f"{kind}.csv"))
         for kind in ("products", "customers", "transactions")

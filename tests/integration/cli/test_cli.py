@@ -15,6 +15,7 @@ def run(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     bootstrap.configure(database_url=url)
     runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"], catch_exceptions=False).exit_code == 0
     yield lambda *args: runner.invoke(cli, list(args), catch_exceptions=False)
     bootstrap.configure()
 
@@ -427,3 +428,41 @@ def test_demo_retail_log_writes_a_shop_of_the_kind_asked(run, tmp_path):
         invoices = {r["InvoiceNo"] for r in rows}
         counts[kind] = len(rows) / len(invoices)  # lines per basket
     assert counts["grocery"] > 2 * counts["fashion"]
+
+
+def test_only_migrate_migrates(tmp_path, monkeypatch):
+    """Every other command refuses a database behind the code, and says what to do."""
+    from sqlalchemy import create_engine, text
+
+    from bot.db.migrate import current_head, upgrade
+
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    bootstrap.configure(database_url=url)
+    runner = CliRunner()
+    try:
+        for args in (["segment"], ["demo-data", "--customers", "3"], ["care", "plan"]):
+            refused = runner.invoke(cli, args)
+            assert refused.exit_code == 1, (args, refused.output)
+            assert "no salesbot schema yet" in refused.output
+            assert "salesbot migrate" in refused.output
+        from alembic.script import ScriptDirectory
+
+        from bot.db.migrate import alembic_config
+
+        script = ScriptDirectory.from_config(alembic_config(url))
+        upgrade(url, script.get_revision(current_head()).down_revision)  # one behind
+        refused = runner.invoke(cli, ["segment"])
+        assert refused.exit_code == 1 and "run `salesbot migrate`" in refused.output
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            behind = conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert behind.scalar() != current_head()  # nothing migrated it
+        engine.dispose()
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        made = runner.invoke(
+            cli, ["demo-data", "--customers", "3", "--as-of", "2026-11-20"]
+        )
+        assert made.exit_code == 0, made.output
+    finally:
+        bootstrap.configure()
