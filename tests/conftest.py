@@ -92,9 +92,9 @@ def demo_model_dir(demo_db, knowledge: Knowledge, tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture()
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards; skipped when no server answers."""
+def fresh_pg_database(prefix: str = "salesbot_test") -> Iterator[str]:
+    """A new PostgreSQL database's URL, dropped afterwards; skips when no server
+    answers. A generator for fixtures of any scope."""
     admin = make_engine(PG_URL)
     try:
         with admin.connect():
@@ -102,11 +102,19 @@ def pg_url() -> Iterator[str]:
     except Exception as error:  # noqa: BLE001 (any connection failure means: skip)
         admin.dispose()
         pytest.skip(f"no PostgreSQL server at {PG_URL} ({type(error).__name__})")
-    name = f"salesbot_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     autocommit = admin.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with autocommit.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with autocommit.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; skipped when no server answers."""
+    yield from fresh_pg_database()

@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.config import PROJECT_ROOT
 from bot.runtime.servers import free_port, start_action_server, start_rasa_server
-from tests.conftest import PG_URL
+from tests.conftest import fresh_pg_database
 from tests.e2e.conftest import MODEL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -30,20 +29,7 @@ GREETINGS = ("你好", "您好", "早上好", "下午好", "谢谢", "好的")
 
 @pytest.fixture(scope="module")
 def tracker_url() -> Iterator[str]:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except Exception as error:  # noqa: BLE001 (no server: skip with the reason)
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server at {PG_URL} ({type(error).__name__})")
-    name = f"salesbot_replicas_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from fresh_pg_database("salesbot_replicas")
 
 
 @pytest.fixture(scope="module")
