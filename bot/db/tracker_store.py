@@ -65,8 +65,8 @@ class TrackerStore:
 
     def _reachable_without_table(self) -> bool:
         try:
-            return not inspect(self._engine).has_table(events.name)
-        except (OperationalError, ProgrammingError):
+            return not self.exists()
+        except TrackerUnavailable:
             return False
 
     def _unavailable(self, error: Exception) -> TrackerUnavailable:

@@ -5,7 +5,7 @@ Each customer and each item gets `factors` numbers; a customer's score for an it
 is the dot product. Confidence in a purchase is `alpha` (`implicit`'s convention:
 the purchase matrix times alpha), 1 for every item she did not buy;
 `regularization` keeps the factors small. Only the item factors are kept: a
-customer's own factors are solved from her items when she is scored (`fold_in`,
+customer's own factors are solved from her items when she is scored (`fold_in_many`,
 the same least-squares step ALS itself alternates), so a customer who bought after
 training is served as well as one who did not. BLAS is held to one thread while
 fitting, as `implicit` asks (its own threads do the work).
@@ -37,40 +37,32 @@ class Factors:
     def empty(cls, n_items: int) -> Factors:
         return cls(np.zeros((n_items, 0), np.float32), np.zeros((0, 0)), 1.0, 1.0)
 
-    def fold_in(self, owned: np.ndarray) -> np.ndarray:
-        """Her factors given the items she bought (binary preferences), the
-        step `implicit` takes for a user:
-        (YᵀY + (α - 1) Σ y_i y_iᵀ + λI)⁻¹ α Σ y_i over her items i."""
-        mine = self.items[owned].astype(np.float64)
+    def fold_in_many(self, rows: np.ndarray, cols: np.ndarray) -> tuple:
+        """Each customer's factors given the items she bought (binary
+        preferences), her items the `cols` of her `rows` (rows ascending): the
+        step `implicit` takes for a user,
+        (YᵀY + (α - 1) Σ y_i y_iᵀ + λI)⁻¹ α Σ y_i over her items i,
+        stacked into one solve. Returns (the rows that own items, their factors)."""
         size = self.items.shape[1]
-        system = self.gram + (self.alpha - 1.0) * mine.T @ mine
-        system[np.diag_indices(size)] += self.regularization
-        return np.linalg.solve(system, self.alpha * mine.sum(axis=0))
-
-    def scores(self, owned: np.ndarray) -> np.ndarray:
-        if not len(owned) or not self.items.shape[1]:
-            return np.zeros(len(self.items))
-        return self.items @ self.fold_in(owned)
-
-    def scores_many(self, rows: np.ndarray, cols: np.ndarray, n_rows: int):
-        """Dense n_rows x items: each customer's scores, her items the `cols` of
-        her `rows` (sorted by row). The solves are stacked and the products one
-        matrix product: per customer, scoring one by one is mostly overhead."""
-        out = np.zeros((n_rows, len(self.items)))
-        size = self.items.shape[1]
-        if not len(rows) or not size:
-            return out
         bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True])
-        who = rows[bounds[:-1]]
         mine = self.items[cols].astype(np.float64)
         sums = np.add.reduceat(mine, bounds[:-1], axis=0)
-        systems = np.empty((len(who), size, size))
+        systems = np.empty((len(bounds) - 1, size, size))
         for n, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             systems[n] = mine[lo:hi].T @ mine[lo:hi]
         systems *= self.alpha - 1.0
         systems += self.gram
         systems[:, np.arange(size), np.arange(size)] += self.regularization
         users = np.linalg.solve(systems, self.alpha * sums[:, :, None])[:, :, 0]
+        return rows[bounds[:-1]], users
+
+    def scores_many(self, rows: np.ndarray, cols: np.ndarray, n_rows: int):
+        """Dense n_rows x items: each customer's scores (0 for one who owns
+        nothing). Scoring one by one would be mostly overhead."""
+        out = np.zeros((n_rows, len(self.items)))
+        if not len(rows) or not self.items.shape[1]:
+            return out
+        who, users = self.fold_in_many(rows, cols)
         # in the factors' own float32: a float64 product would first copy every
         # item's factors (25 MB at 50,000 items) on each call
         out[who] = users.astype(np.float32) @ self.items.T

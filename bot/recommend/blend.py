@@ -84,6 +84,43 @@ class History:
         return cls(none.astype(int), none, none, none)
 
 
+@dataclass(frozen=True)
+class Stacked:
+    """Many customers' histories as flat arrays, one entry per item she owns:
+    customer `rows[i]` owns item `cols[i]` (rows ascending), with its days."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    last: np.ndarray
+    first: np.ndarray
+    times: np.ndarray
+    n_rows: int
+
+    @classmethod
+    def of(cls, histories: Sequence[History]) -> Stacked:
+        lengths = [len(h.owned) for h in histories]
+        return cls(
+            np.repeat(np.arange(len(histories)), lengths),
+            _joined([h.owned for h in histories], np.int64),
+            _joined([h.last_days for h in histories], float),
+            _joined(
+                [
+                    h.last_days if h.first_days is None else h.first_days
+                    for h in histories
+                ],
+                float,
+            ),
+            _joined(
+                [
+                    np.ones(len(h.owned)) if h.times is None else h.times
+                    for h in histories
+                ],
+                float,
+            ),
+            len(histories),
+        )
+
+
 def recent_popularity(customers, items, days, n_items: int, recent_days: int):
     """Distinct buyers per item in the last `recent_days` (0: ever), in [0, 1]."""
     customers, items, days = map(np.asarray, (customers, items, days))
@@ -244,13 +281,22 @@ class BlendedRecommender:
         return {
             source: scores[0]
             for source, scores in self.source_scores_many(
-                [history], today, sources
+                Stacked.of([history]), today, sources
             ).items()
         }
 
+    def recent(self, stacked: Stacked, today: int) -> sparse.csr_matrix:
+        """Customers x items: each item she owns weighted by how recently she
+        bought it."""
+        weight = self.recency_weights(stacked.last, today)
+        return sparse.csr_matrix(
+            (weight, (stacked.rows, stacked.cols)),
+            shape=(stacked.n_rows, self.n_items_),
+        )
+
     def source_scores_many(
         self,
-        histories: Sequence[History],
+        stacked: Stacked,
         today: int,
         sources: Collection[str] | None = None,
     ) -> dict[str, np.ndarray]:
@@ -258,21 +304,9 @@ class BlendedRecommender:
         items (the same numbers, as one product per source instead of one per
         customer). Only `sources` (default: all) are computed; the others are
         read-only zeros."""
-        n_rows, n = len(histories), self.n_items_
-        lengths = [len(h.owned) for h in histories]
-        rows = np.repeat(np.arange(n_rows), lengths)
-        cols = _joined([h.owned for h in histories], np.int64)
-        last = _joined([h.last_days for h in histories], float)
-        first = _joined(
-            [h.last_days if h.first_days is None else h.first_days for h in histories],
-            float,
-        )
-        times = _joined(
-            [np.ones(len(h.owned)) if h.times is None else h.times for h in histories],
-            float,
-        )
-        weight = self.recency_weights(last, today)
-        recent = sparse.csr_matrix((weight, (rows, cols)), shape=(n_rows, n))
+        n_rows, n = stacked.n_rows, self.n_items_
+        rows, cols = stacked.rows, stacked.cols
+        recent = self.recent(stacked, today)
         nothing = np.broadcast_to(0.0, (n_rows, n))
         out = dict.fromkeys(SOURCES, nothing)
         wanted = set(SOURCES if sources is None else sources)
@@ -289,7 +323,9 @@ class BlendedRecommender:
             out["popular"] = np.broadcast_to(self.popularity_, (n_rows, n))
         if "again" in wanted:
             again = np.zeros((n_rows, n))
-            again[rows, cols] = self.again_scores(cols, last, today, first, times)
+            again[rows, cols] = self.again_scores(
+                cols, stacked.last, today, stacked.first, stacked.times
+            )
             out["again"] = unit_rows(again)
         return out
 

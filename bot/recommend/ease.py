@@ -89,12 +89,6 @@ class EASERecommender:
         self.weights_ = ease_weights(bought, self.l2)
         return self
 
-    def scores(self, owned: set[str]) -> np.ndarray:
-        rows = [self.index_[item] for item in owned if item in self.index_]
-        if not rows:
-            return np.zeros(len(self.items_), dtype=np.float32)
-        return self.weights_[rows].sum(axis=0)
-
     def recommend(
         self, known: Mapping[int, set[str]], exclude: bool = True
     ) -> Recommender:

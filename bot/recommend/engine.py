@@ -212,11 +212,11 @@ def _related(index: ServingIndex, anchors, rules, complements, today) -> _Scores
         [a.last_day if a.first_day is None else a.first_day for a in known], float
     )
     times = np.array([a.times for a in known], dtype=float)
+    weighted = blend.weighted()
     # rules always: a rule's share is quoted in a reason even at weight 0
-    wanted = set(blend.weighted()) | {"rules"}
-    sources = blend.source_scores(cols, days, today, first, times, wanted)
+    sources = blend.source_scores(cols, days, today, first, times, {*weighted, "rules"})
     weights = blend.settings  # the model's own: chosen on the shop's history
-    for source in blend.weighted():
+    for source in weighted:
         scores.parts[source] = index.on_catalog(sources[source], weights.weight(source))
     scores.rule_evidence = index.on_catalog(sources["rules"])
     if len(cols):

@@ -32,13 +32,6 @@ class ItemKNNRecommender:
         self.similarity_ = cosine_neighbours(bought, self.neighbours)
         return self
 
-    def scores(self, owned: set[str]) -> np.ndarray:
-        """Summed similarity of every item to the items she owns."""
-        rows = [self.index_[item] for item in owned if item in self.index_]
-        if not rows:
-            return np.zeros(len(self.items_))
-        return np.asarray(self.similarity_[rows].sum(axis=0)).ravel()
-
     def recommend(
         self, known: Mapping[int, set[str]], exclude: bool = True
     ) -> Recommender:

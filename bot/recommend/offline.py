@@ -24,6 +24,7 @@ from bot.recommend.blend import (
     BlendedRecommender,
     BlendSettings,
     History,
+    Stacked,
     fit_key,
 )
 from bot.recommend.ease import EASERecommender, fits_ease
@@ -268,18 +269,21 @@ class _Blends:
         self._models: dict[tuple, BlendedRecommender] = {}
 
     def period(self, mask: np.ndarray) -> _FittedBlend:
-        key = np.packbits(mask).tobytes()
-        if key not in self._periods:
-            self._periods[key] = _FittedBlend(self._log, mask)
-        return self._periods[key]
+        return self._period(np.packbits(mask).tobytes(), mask)
 
     def fit(self, mask: np.ndarray, settings: BlendSettings) -> Serve:
-        period = self.period(mask)
-        key = (np.packbits(mask).tobytes(), fit_key(settings))
+        rows = np.packbits(mask).tobytes()
+        period = self._period(rows, mask)
+        key = (rows, fit_key(settings))
         if key not in self._models:
             self._models[key] = period.fit(settings)
         model = self._models[key].reweighted(settings)
         return lambda split: period.recommend(model, split)
+
+    def _period(self, rows: bytes, mask: np.ndarray) -> _FittedBlend:
+        if rows not in self._periods:
+            self._periods[rows] = _FittedBlend(self._log, mask)
+        return self._periods[rows]
 
 
 class _FittedBlend:
@@ -303,17 +307,17 @@ class _FittedBlend:
         nobody = History.empty()
 
         def many(customers, k: int) -> list[list[str]]:
-            found = [
-                self._history.get(self._row_of.get(customer, -1), nobody)
-                for customer in customers
-            ]
+            stacked = Stacked.of(
+                [
+                    self._history.get(self._row_of.get(customer, -1), nobody)
+                    for customer in customers
+                ]
+            )
             scores = model.combine(
-                model.source_scores_many(found, today, model.weighted())
+                model.source_scores_many(stacked, today, model.weighted())
             )
             if split.excludes_known:
-                rows = np.repeat(np.arange(len(found)), [len(h.owned) for h in found])
-                cols = np.concatenate([h.owned for h in found]).astype(np.int64)
-                scores[rows, cols] = -np.inf
+                scores[stacked.rows, stacked.cols] = -np.inf
             return picks(scores, self.labels, k)
 
         return Batched(many, batch_size(len(self.labels) * len(SOURCES)))

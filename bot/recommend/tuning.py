@@ -41,6 +41,7 @@ from bot.recommend.blend import (
     BlendedRecommender,
     BlendSettings,
     History,
+    Stacked,
     recent_popularity,
 )
 from bot.recommend.ease import ease_weights, fits_ease, sparsify_rows
@@ -336,22 +337,15 @@ class Variants:
             self.columns.append(Column("popular", (("recent_days", recent),)))
         self.columns.append(Column("again"))
 
-    def scores_many(self, histories: Sequence[History], today: int) -> np.ndarray:
+    def scores_many(self, stacked: Stacked, today: int) -> np.ndarray:
         """Columns x customers x items."""
         own = {c.source for c in self.columns} - {"similar", "ease", "als", "popular"}
-        base = self.blend.source_scores_many(histories, today, own)
-        n_rows = len(histories)
+        base = self.blend.source_scores_many(stacked, today, own)
+        rows, cols, n_rows = stacked.rows, stacked.cols, stacked.n_rows
         out = np.zeros(
             (len(self.columns), n_rows, self.blend.n_items_), dtype=np.float32
         )
-        lengths = [len(h.owned) for h in histories]
-        rows = np.repeat(np.arange(n_rows), lengths)
-        cols = np.concatenate([h.owned for h in histories]).astype(np.int64)
-        days = np.concatenate([h.last_days for h in histories]).astype(float)
-        weight = self.blend.recency_weights(days, today)
-        recent = sparse.csr_matrix(
-            (weight, (rows, cols)), shape=(n_rows, self.blend.n_items_)
-        )
+        recent = self.blend.recent(stacked, today)
         for n, column in enumerate(self.columns):
             value = dict(column.changes)
             if column.source == "similar":
@@ -384,11 +378,10 @@ def build_table(
     batch = batch_size(fitted.blend.n_items_ * len(fitted.columns))
     for start in range(0, len(pairs), batch):
         part = pairs[start : start + batch]
-        scores = fitted.scores_many([history for history, _ in part], today)
+        stacked = Stacked.of([history for history, _ in part])
+        scores = fitted.scores_many(stacked, today)
         if exclude_owned:
-            lengths = [len(history.owned) for history, _ in part]
-            owned = np.concatenate([history.owned for history, _ in part])
-            scores[:, np.repeat(np.arange(len(part)), lengths), owned] = 0.0
+            scores[:, stacked.rows, stacked.cols] = 0.0
         top = _top_positions(scores, width)
         positive = np.take_along_axis(scores, top, axis=2) > 0
         for n, (_, relevant) in enumerate(part):

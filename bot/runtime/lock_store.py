@@ -86,7 +86,9 @@ class AdvisoryLockStore(LockStore):
     ) -> AsyncIterator[TicketLock]:
         key = lock_key(conversation_id)
         slots = self._slots()
-        connection = await self._acquire(slots, key, conversation_id, lock_lifetime)
+        connection = await self._acquire(
+            slots, key, conversation_id, lock_lifetime, wait_time_in_seconds
+        )
         try:
             yield TicketLock(conversation_id)
         finally:
@@ -105,12 +107,18 @@ class AdvisoryLockStore(LockStore):
         return self._loop_slots[loop]
 
     async def _acquire(
-        self, slots: asyncio.Semaphore, key: int, conversation_id: str, lifetime: float
+        self,
+        slots: asyncio.Semaphore,
+        key: int,
+        conversation_id: str,
+        lifetime: float,
+        first_wait: float,
     ) -> Connection:
         """The connection that holds the lock (its slot taken). A waiting turn
-        holds no connection between tries."""
+        holds no connection between tries, the first wait `first_wait`, each
+        next one doubled up to `LONGEST_WAIT`."""
         deadline = time.monotonic() + lifetime
-        wait = FIRST_WAIT
+        wait = first_wait
         while True:
             await slots.acquire()
             trying = asyncio.ensure_future(

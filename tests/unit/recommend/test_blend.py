@@ -107,9 +107,10 @@ def test_als_folds_a_customer_in_from_her_items():
     factors = fit_factors(
         binary_matrix(np.array(rows), np.array(cols), (40, 10)), factors=4, alpha=5.0
     )
-    scores = factors.scores(np.array([0]))  # item 0: every odd customer's
-    assert scores[1:5].min() > scores[5:].max()
-    assert factors.scores(np.zeros(0, dtype=int)).tolist() == [0.0] * 10
+    # row 0 owns item 0 (every odd customer's); row 1 owns nothing
+    scores = factors.scores_many(np.array([0]), np.array([0]), 2)
+    assert scores[0, 1:5].min() > scores[0, 5:].max()
+    assert scores[1].tolist() == [0.0] * 10
 
 
 def test_a_saved_model_scores_like_the_fitted_one(tmp_path):
@@ -147,11 +148,15 @@ def test_folding_in_is_the_step_implicit_itself_takes():
         theirs = model.recalculate_user(3, bought[3])
     items = np.asarray(model.item_factors)
     mine = Factors(items, items.T.astype(float) @ items, 4.0, model.regularization)
-    assert np.allclose(mine.fold_in(bought[3].indices), theirs, atol=1e-4)
+    own = bought[3].indices
+    _, folded = mine.fold_in_many(np.zeros(len(own), dtype=int), own)
+    assert np.allclose(folded[0], theirs, atol=1e-4)
     coo = bought.tocoo()  # many at once: the same as one by one
     many = mine.scores_many(coo.row, coo.col, 31)
     for row in range(30):
-        assert np.allclose(many[row], mine.scores(bought[row].indices)), row
+        alone = bought[row].indices
+        one = mine.scores_many(np.zeros(len(alone), dtype=int), alone, 1)[0]
+        assert np.allclose(many[row], one, atol=1e-5), row
     assert not many[30].any()  # a customer with no items
 
 
@@ -170,7 +175,7 @@ def test_the_strongest_product_equals_the_max_over_her_items():
 
 
 def test_many_customers_at_once_score_as_each_alone():
-    from bot.recommend.blend import History
+    from bot.recommend.blend import History, Stacked
 
     model = fitted(ease=1.0, als=1.0, als_factors=3)
     people = [
@@ -178,7 +183,7 @@ def test_many_customers_at_once_score_as_each_alone():
         History.empty(),
         History(np.array([SERUM]), np.array([50.0]), np.array([10.0]), np.array([3.0])),
     ]
-    many = model.source_scores_many(people, 120)
+    many = model.source_scores_many(Stacked.of(people), 120)
     for n, person in enumerate(people):
         alone = model.source_scores(
             person.owned, person.last_days, 120, person.first_days, person.times

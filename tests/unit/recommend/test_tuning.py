@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bot.demo.retail_log import LogShape, synthetic_rows
-from bot.recommend.blend import DEFAULTS, SOURCES
+from bot.recommend.blend import DEFAULTS, SOURCES, Stacked
 from bot.recommend.evaluation import Split, evaluate
 from bot.recommend.ranking import top_k
 from bot.recommend.retail_log import clean_rows
@@ -61,7 +61,9 @@ def test_the_table_scores_a_weighting_exactly_like_the_evaluation(small, view):
         weights[0] += 0.1
 
         def recommend(customer, k, weights=weights):
-            columns = fitted.scores_many([history[customer]], cutoff - 1)[:, 0]
+            columns = fitted.scores_many(Stacked.of([history[customer]]), cutoff - 1)[
+                :, 0
+            ]
             scores = (columns.T @ weights).astype(np.float32)
             if view == "new":
                 scores[history[customer].owned] = 0.0
