@@ -20,16 +20,29 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def log_in(browser, consoles: str, username: str, viewport: dict | None = None):
+def log_in(
+    browser,
+    consoles: str,
+    username: str,
+    viewport: dict | None = None,
+    prepare=None,
+    live: bool = True,
+):
+    """A page logged in as `username`; `prepare(page)` runs before the first
+    request (to route it); `live=False` does not wait for the tablet's stream."""
     page = browser.new_page(viewport=viewport or TABLET)
+    if prepare is not None:
+        prepare(page)
     page.goto(f"{consoles}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "demo1234")
     with page.expect_navigation():
         page.click("#login")
     if page.url.rstrip("/") == consoles:
+        if not live:
+            return page
         # the tablet keeps its live-update stream open, so the network is never
-        # idle: wait for the stream to say hello and the first lists to load
+        # idle: wait for the stream to say hello and the lists to load after it
         page.wait_for_selector("body[data-live=on]", state="attached")
         page.wait_for_selector("#handoffs > *", state="attached")
         page.wait_for_selector("#tasks > *", state="attached")

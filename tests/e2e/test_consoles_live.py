@@ -57,3 +57,53 @@ def test_a_new_handoff_reaches_the_open_tablet_at_once(bot, consoles, browser):
     handoffs.close(handoff_id, "s06c1")
     entry.wait_for(state="detached", timeout=10_000)  # closing is pushed too
     clerk.close()
+
+
+def test_a_tablet_whose_stream_dropped_catches_up_when_it_is_back(
+    bot, consoles, browser
+):
+    """Wi-Fi on the shop floor drops: what happened meanwhile is read again when the
+    stream says hello, not left on the screen until the next change."""
+    from bot.knowledge import load_knowledge
+    from bot.services.customers import Actor
+    from bot.services.handoff import HandoffService
+
+    engine = create_engine(bot.database_url, future=True)
+    with engine.connect() as conn:
+        customer_id = conn.execute(
+            select(t.customers.c.id)
+            .where(t.customers.c.home_store_id == 6)
+            .order_by(t.customers.c.id)
+            .offset(1)
+            .limit(1)
+        ).scalar_one()
+    handoffs = HandoffService(engine, load_knowledge(PROJECT_ROOT / "knowledge"))
+    handoff_id, _ = handoffs.open(
+        Actor("wx:oLiveTest0002", "wechat"),
+        "oLiveTest0002",
+        customer_id,
+        ["颜色不喜欢，能退吗"],
+    )
+    stream = {"down": True}
+
+    def events(route):
+        if stream["down"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    clerk = log_in(
+        browser,
+        consoles,
+        "s06c1",
+        prepare=lambda page: page.route("**/api/events", events),
+        live=False,
+    )
+    entry = clerk.locator(".handoff", has_text="颜色不喜欢，能退吗")
+    entry.wait_for(state="attached", timeout=10_000)  # shown without a stream
+    assert clerk.get_attribute("body", "data-live") == "off"
+    handoffs.close(handoff_id, "s06c1")  # while the tablet is offline
+    stream["down"] = False
+    clerk.wait_for_selector("body[data-live=on]", state="attached", timeout=15_000)
+    assert entry.count() == 0
+    clerk.close()

@@ -363,13 +363,26 @@
     refreshQueue();
   }
   badge.addEventListener("click", () => { badge.hidden = true; showPane("customer"); queue.scrollIntoView(); });
+  // The lists are read after the stream's hello, never before: whatever changes
+  // after the server took the hello's signature is pushed, whatever changed before
+  // is in what we read; a reconnected stream says hello again and the lists are
+  // read again, so nothing done while the tablet was offline is missed.
+  let loaded = false;
+  async function loadLists() {
+    loaded = true;
+    await Promise.all([refreshQueue(), refreshTasks(), refreshWorklist()]);
+  }
   const live = new EventSource("/api/events");
-  live.addEventListener("hello", (event) => { waiting = JSON.parse(event.data).handoffs; document.body.dataset.live = "on"; });
+  live.addEventListener("hello", async (event) => {
+    waiting = JSON.parse(event.data).handoffs;
+    await loadLists();
+    document.body.dataset.live = "on";
+  });
   live.addEventListener("handoffs", onHandoffs);
   live.addEventListener("tasks", () => { refreshTasks(); refreshWorklist(); });
-  live.addEventListener("error", () => { document.body.dataset.live = "off"; });
+  live.addEventListener("error", () => {
+    document.body.dataset.live = "off";
+    if (!loaded) loadLists();  // no stream (a proxy refusing it): show the lists anyway
+  });
   refreshCard();
-  refreshQueue();
-  refreshTasks();
-  refreshWorklist();
 })();
