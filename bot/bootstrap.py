@@ -113,6 +113,13 @@ class Services:
         return file_text_sender(path)
 
     @cached_property
+    def login_throttle(self):
+        """Failed logins per client address, shared by every console server."""
+        from bot.db.login_throttle import login_throttle
+
+        return login_throttle(self.engine, config.redis_url())
+
+    @cached_property
     def staff_auth(self) -> StaffAuth:
         from bot.services.staff_auth import StaffAuth
 

@@ -69,3 +69,10 @@ def redis_url() -> str | None:
     """`SALESBOT_REDIS_URL`: shared state (the WeChat token) in Redis instead of the
     database when set."""
     return os.environ.get("SALESBOT_REDIS_URL") or None
+
+
+def trusted_proxies() -> str:
+    """`SALESBOT_TRUSTED_PROXIES`: addresses or networks of the load balancers in
+    front of the consoles (comma-separated); their X-Forwarded-For names the client
+    that login throttling counts. Empty: every peer is its own client."""
+    return os.environ.get("SALESBOT_TRUSTED_PROXIES", "")

@@ -118,3 +118,19 @@ def fresh_pg_database(prefix: str = "salesbot_test") -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database, dropped afterwards; skipped when no server answers."""
     yield from fresh_pg_database()
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture()
+def redis_client():
+    """Redis database 15, emptied before and after; skipped when no server answers."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    yield client
+    client.flushdb()

@@ -29,6 +29,12 @@ def web_cmd(port: int, rasa_url: str) -> None:
             "SALESBOT_CONSOLE_SECRET is not set (the Rasa server needs the same "
             "value); `salesbot run` sets one for both"
         )
+    from bot.web.client_address import parse_networks
+
+    try:
+        proxies = parse_networks(config.trusted_proxies())
+    except ValueError as bad:
+        raise click.ClickException(f"SALESBOT_TRUSTED_PROXIES: {bad}") from None
     services = bootstrap.services()
     from bot.cli.main import _require_schema
 
@@ -41,6 +47,7 @@ def web_cmd(port: int, rasa_url: str) -> None:
         secret,
         services.intents,
         secure_cookies=os.environ.get("SALESBOT_SECURE_COOKIES") == "1",
+        trusted_proxies=proxies,
     )
     click.echo(f"consoles on http://127.0.0.1:{port}/ and /manager")
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)

@@ -100,11 +100,6 @@ class RecommendationStore:
         )
         return [value for (value,) in rows]
 
-    def home_store(self, customer_id: int) -> int | None:
-        return self._c.execute(
-            select(t.customers.c.home_store_id).where(t.customers.c.id == customer_id)
-        ).scalar_one_or_none()
-
     def log(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self._c.execute(t.recommendation_log.insert(), rows)

@@ -34,6 +34,7 @@ class CustomerRow:
     service_consent: bool = True
     birthday: dt.date | None = None
     gender: str = "U"
+    home_store_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class CustomerRepository:
                 customers.c.service_consent,
                 customers.c.birthday,
                 customers.c.gender,
+                customers.c.home_store_id,
             )
             .select_from(
                 customers.outerjoin(stores, customers.c.home_store_id == stores.c.id)

@@ -71,6 +71,19 @@ class StaffStore:
             .values(failed_logins=failures, locked_until=locked_until)
         )
 
+    def count_failure(self, staff_id: int) -> int:
+        """One more failed login, counted in the database (two servers refusing
+        her at once count two); her count now."""
+        staff = t.staff
+        self._c.execute(
+            update(staff)
+            .where(staff.c.id == staff_id)
+            .values(failed_logins=staff.c.failed_logins + 1)
+        )
+        return self._c.execute(
+            select(staff.c.failed_logins).where(staff.c.id == staff_id)
+        ).scalar_one()
+
     def add_session(self, values: dict) -> None:
         self._c.execute(insert(t.staff_sessions).values(**values))
 

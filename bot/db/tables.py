@@ -482,3 +482,14 @@ console_messages = Table(
     Column("answer", JSON),
     UniqueConstraint("staff_id", "client_id"),
 )
+
+# Failed console logins per throttle bucket (a client address), shared by every
+# console server; rows older than the throttle's window are dropped as new ones come.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("bucket", String(80), nullable=False),
+    Column("failed_at", DateTime, nullable=False),
+    Index("ix_login_failures_bucket_failed_at", "bucket", "failed_at"),
+)

@@ -294,7 +294,7 @@ class RecommendationService:
                     actor,
                     snapshot,
                     model,
-                    actor.store_id or store.home_store(customer_id),
+                    actor.store_id or row.home_store_id,
                 )
             )
             detail = {"kind": kind, "shown": [p.sku for p in picks]}

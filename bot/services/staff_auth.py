@@ -106,12 +106,10 @@ class StaffAuth:
                 uow.commit()
                 raise LoginRefused("locked")
             if not verify_password(password, staff.password_hash):
-                failures = staff.failed_logins + 1
                 locked = None
-                if failures >= self._rules.max_failures:
+                if store.count_failure(staff.id) >= self._rules.max_failures:
                     locked = now + dt.timedelta(minutes=self._rules.lockout_minutes)
-                    failures = 0
-                store.set_failures(staff.id, failures, locked)
+                    store.set_failures(staff.id, 0, locked)
                 audit(uow, now, actor, "login_failed", None, {"why": "password"})
                 uow.commit()
                 raise LoginRefused("locked" if locked else "wrong")

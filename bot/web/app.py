@@ -19,11 +19,11 @@ from bot.locale.zh.intents import channel_label, intent_label
 from bot.services.console_messages import ResendGuard
 from bot.services.staff_auth import LoginRefused
 from bot.web import clerk, live, manager
+from bot.web.client_address import client_address
 from bot.web.inputs import OneLineBadRequests, form_of
 from bot.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    Throttle,
     security,
 )
 
@@ -38,7 +38,12 @@ def create_app(
     console_secret: str,
     intents: list[str],
     secure_cookies: bool = False,
+    throttle=None,
+    trusted_proxies: tuple = (),
 ) -> web.Application:
+    """`trusted_proxies`: networks (web.client_address.parse_networks) whose
+    X-Forwarded-For names the client; `throttle`: the login throttle (default: the
+    services' shared one)."""
     app = web.Application(middlewares=[security], client_max_size=64 * 1024)
     server_log = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, OneLineBadRequests) for f in server_log.filters):
@@ -50,7 +55,8 @@ def create_app(
     app["console_secret"] = console_secret
     app["secure_cookies"] = secure_cookies
     app["intents"] = sorted(intents)
-    app["throttle"] = Throttle()
+    app["throttle"] = throttle or services.login_throttle
+    app["trusted_proxies"] = tuple(trusted_proxies)
     app["resend_guard"] = ResendGuard(services.engine)
     app["templates"] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -115,8 +121,13 @@ async def login(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": "页面已过期，请刷新后再登录（CSRF）"}, status=403
         )
-    address = request.remote or "unknown"
-    if not request.app["throttle"].allow(address):
+    address = client_address(
+        request.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        request.app["trusted_proxies"],
+    )
+    bucket = f"address:{address}"
+    if not await asyncio.to_thread(request.app["throttle"].allow, bucket):
         answer = await login_form(request, "尝试次数过多，请5分钟后再试")
         answer.set_status(429)
         return answer
@@ -127,7 +138,7 @@ async def login(request: web.Request) -> web.Response:
             request.app["auth"].login, username, password, address
         )
     except LoginRefused as refused:
-        request.app["throttle"].failed(address)
+        await asyncio.to_thread(request.app["throttle"].failed, bucket)
         message = (
             "账号已临时锁定，请15分钟后再试"
             if refused.reason == "locked"

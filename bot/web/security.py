@@ -4,8 +4,9 @@
 - Every POST must carry the session's CSRF token (form field `csrf` or header
   `X-CSRF-Token`); the login form uses a double-submit cookie instead.
 - /manager is for managers and head office only (403 for clerks).
-- Login attempts are throttled per address (in memory) on top of the per-account
-  lockout kept in the database.
+- Login attempts are throttled per client address (bot/db/login_throttle.py, shared
+  by every console server; the address a trusted proxy reports, web/client_address.py)
+  on top of the per-account lockout kept in the database.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
-from collections import defaultdict, deque
 
 from aiohttp import web
 
@@ -30,27 +29,6 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-
-
-class Throttle:
-    """After `limit` failed logins from one address within `window` seconds, that
-    address may not try again until the oldest failure is `window` old (password
-    spraying across accounts; each account also locks on its own)."""
-
-    def __init__(self, limit: int = 20, window: float = 300) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque] = defaultdict(deque)
-
-    def allow(self, address: str) -> bool:
-        now = time.monotonic()
-        seen = self._failures[address]
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
-        return len(seen) < self.limit
-
-    def failed(self, address: str) -> None:
-        self._failures[address].append(time.monotonic())
 
 
 def _public(path: str) -> bool:

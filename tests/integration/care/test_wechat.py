@@ -20,7 +20,7 @@ from bot.outbound.wechat_token import DatabaseSession
 from bot.services.care import dispatch_care, plan_routes
 from bot.services.wechat_windows import WindowService
 from bot.timeutil import utcnow
-from tests.conftest import migrated_sqlite, zone_at_local_hour
+from tests.conftest import REDIS_TEST_URL, migrated_sqlite, zone_at_local_hour
 from tests.fakes.wechat import APPID, SECRET, FakeWeChatServer
 
 OPENID = "oWang0000001"
@@ -315,27 +315,14 @@ def test_three_processes_started_together_fetch_one_token(
     assert again.returncode == 0 and fake.fetches() == 1  # still valid: no fetch
 
 
-def test_the_token_is_shared_through_redis_when_configured(fake):
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server at 127.0.0.1:6379")
-    client.flushdb()
+def test_the_token_is_shared_through_redis_when_configured(fake, redis_client):
     from bot.outbound.wechat_token import shared_session
 
-    try:
-        tokens = {
-            wechat_client(
-                APPID,
-                SECRET,
-                shared_session(None, "redis://127.0.0.1:6379/15"),
-                fake.base,
-            ).access_token
-            for _ in range(3)
-        }
-        assert len(tokens) == 1 and fake.fetches() == 1
-        assert client.ttl(f"salesbot:wechat:{APPID}_access_token") > 6000
-    finally:
-        client.flushdb()
+    tokens = {
+        wechat_client(
+            APPID, SECRET, shared_session(None, REDIS_TEST_URL), fake.base
+        ).access_token
+        for _ in range(3)
+    }
+    assert len(tokens) == 1 and fake.fetches() == 1
+    assert redis_client.ttl(f"salesbot:wechat:{APPID}_access_token") > 6000

@@ -105,6 +105,42 @@ def test_login_lockout_and_sessions(world):
     auth.logout(token)
 
 
+@pytest.mark.postgres
+def test_failures_on_two_servers_at_once_all_count(pg_url, knowledge):
+    """Guesses sent to several console servers at the same moment: each counts,
+    so the account locks after `max_failures` whatever the concurrency."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from bot.db.engine import make_engine
+    from bot.db.migrate import upgrade
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        generate(engine, knowledge, demo_config(customers=10), progress=False)
+        rules = AuthRules(max_failures=8, lockout_minutes=15)
+        servers = [StaffAuth(engine, rules, Clock(NOW)) for _ in range(8)]
+        start = Barrier(8)
+
+        def guess(auth):
+            start.wait()
+            with pytest.raises(LoginRefused):
+                auth.login("s01c1", "guess", "203.0.113.7")
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(guess, servers))
+        with engine.connect() as conn:
+            locked = conn.execute(
+                select(t.staff.c.locked_until).where(t.staff.c.username == "s01c1")
+            ).scalar_one()
+        assert locked is not None
+        with pytest.raises(LoginRefused, match="locked"):
+            servers[0].login("s01c1", "demo1234", "203.0.113.8")
+    finally:
+        engine.dispose()
+
+
 def test_forget_erases_her_and_her_conversations_only(world):
     engine, tracker = world
     add_events(world, "console:s01c1:1:1", conversation_about(1, "查13800000000"), 1e9)
