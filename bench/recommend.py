@@ -102,11 +102,11 @@ def prepare(customers: int, skus: int, as_of: str) -> str:
         print(f"copying {demo.name} and widening the catalogue to {skus:,} SKUs ...")
         shutil.copyfile(demo, staging)
         widen_catalogue(f"sqlite:///{staging}", skus)
-        subprocess.run(
-            [sys.executable, "-m", "bot.cli.main", "segment", "--as-of", as_of],
-            check=True,
-            env={**os.environ, "DATABASE_URL": f"sqlite:///{staging}"},
-        )
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{staging}"}
+        for command in (["migrate"], ["segment", "--as-of", as_of]):
+            subprocess.run(
+                [sys.executable, "-m", "bot.cli.main", *command], check=True, env=env
+            )
         staging.rename(target)
     return url
 

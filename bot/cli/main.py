@@ -591,7 +591,8 @@ def train_recommender_cmd(as_of) -> None:
         f"model {model.version}: {stats['lines']} order lines, "
         f"{stats['customers']} customers, {stats['items']} items, "
         f"{stats['similar_pairs']} similar pairs, {stats['rules']} rules "
-        f"in {stats['seconds']:.1f}s -> {path}"
+        f"in {stats['seconds']:.1f}s -> {path}, published in the database for "
+        "every server"
     )
     click.echo(describe_learning(stats.get("learning", {}), model.blend.settings))
 

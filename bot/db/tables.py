@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -492,4 +493,30 @@ login_failures = Table(
     Column("bucket", String(80), nullable=False),
     Column("failed_at", DateTime, nullable=False),
     Index("ix_login_failures_bucket_failed_at", "bucket", "failed_at"),
+)
+
+# Trained recommender models, so that every server on every machine serves the same
+# version: the saved model file in parts (a few MiB each) with its checksum; the
+# newest version is the largest (a UTC time).
+recommender_models = Table(
+    "recommender_models",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("published_at", DateTime, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("meta", Text, nullable=False),
+)
+
+recommender_model_parts = Table(
+    "recommender_model_parts",
+    metadata,
+    Column(
+        "version",
+        String(32),
+        ForeignKey("recommender_models.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("part", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )

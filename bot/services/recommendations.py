@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoResultFound
 
 from bot.customers.masking import mask_name
+from bot.db.model_store import CorruptModel, ModelStore
 from bot.db.recommendation_store import (
     LoggedSuggestion,
     RecommendationStore,
@@ -153,6 +155,8 @@ def train_recommender(
     }
     model = TrainedModel(clock().strftime(VERSION_FORMAT), ids, blend, stats)
     path = model.save(root)
+    step("publish")
+    ModelStore(engine).publish(model.version, path)
     prune(root)
     return model, path
 
@@ -197,15 +201,21 @@ def _chosen_settings(
 
 
 class ModelHolder:
-    """The newest saved model; looks for a newer version at most every
-    `check_seconds` and swaps it in, so `train-recommender` needs no restart."""
+    """The newest model published in the database (or, failing that, saved in the
+    local folder); looks for a newer version at most every `check_seconds` and swaps
+    it in, so `train-recommender` on any machine needs no restart of any server."""
 
     def __init__(
-        self, root: Path, settings: BlendSettings, check_seconds: float
+        self,
+        root: Path,
+        settings: BlendSettings,
+        check_seconds: float,
+        store: ModelStore | None = None,
     ) -> None:
         self._root = root
         self._settings = settings
         self._check_seconds = check_seconds
+        self._store = store
         self._lock = threading.Lock()
         self._model: TrainedModel | None = None
         self._checked = -float("inf")
@@ -220,17 +230,34 @@ class ModelHolder:
             return self._model
 
     def _refresh(self) -> None:
-        version = latest_version(self._root)
+        published = self._store.newest() if self._store else None
+        version = published or latest_version(self._root)
         if version is None:
             if self._model is None:
                 logger.warning(
-                    "no recommender model in %s: curated rules only", self._root
+                    "no recommender model in the database nor in %s: curated rules "
+                    "only",
+                    self._root,
                 )
                 self._model = _empty_model(self._settings)
             return
-        if self._model is None or self._model.version != version:
-            self._model = TrainedModel.load(self._root / version)
-            logger.info("recommender model %s loaded", version)
+        if self._model is not None and self._model.version == version:
+            return
+        try:
+            folder = (
+                self._store.fetch(version, self._root)
+                if published
+                else self._root / version
+            )
+            model = TrainedModel.load(folder)
+        except (CorruptModel, NoResultFound, OSError, ValueError) as failure:
+            logger.error("recommender model %s not loaded: %s", version, failure)
+            if self._model is None:
+                self._model = _empty_model(self._settings)
+            return
+        self._model = model
+        logger.info("recommender model %s loaded", version)
+        prune(self._root)
 
 
 def _empty_model(settings: BlendSettings) -> TrainedModel:
@@ -257,7 +284,9 @@ class RecommendationService:
         self._knowledge = knowledge
         self._tz = tz
         self._clock = clock
-        self.models = ModelHolder(model_root, settings_of(knowledge), check_seconds)
+        self.models = ModelHolder(
+            model_root, settings_of(knowledge), check_seconds, ModelStore(engine)
+        )
         self._catalog_ttl = catalog_ttl_seconds
         self._catalog: tuple[float, dt.date, Catalog] | None = None
         self._catalog_lock = threading.Lock()

@@ -4,10 +4,12 @@ SQL, the feedback loop, model versions and reload, the acceptance report."""
 import datetime as dt
 import time
 
+import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import tables as t
+from bot.demo.generator import generate
 from bot.recommend.engine import model_of
 from bot.services.customers import Actor
 from bot.services.recommendation_report import acceptance
@@ -16,7 +18,7 @@ from bot.services.recommendations import (
     Said,
     train_recommender,
 )
-from tests.conftest import DEMO_AS_OF, SHANGHAI
+from tests.conftest import DEMO_AS_OF, SHANGHAI, demo_config, migrated_sqlite
 
 NOON = dt.datetime.combine(DEMO_AS_OF, dt.time(4))  # noon in Shanghai
 
@@ -220,8 +222,17 @@ def test_nothing_to_record_when_nothing_was_suggested(service, demo_db):
     assert outcome.status == "nothing_shown"
 
 
-def test_a_newer_model_is_picked_up_without_a_restart(demo_db, knowledge, tmp_path):
-    engine = demo_db[1]
+@pytest.fixture()
+def small_shop(tmp_path, knowledge):
+    """A database of its own: these tests publish models into it."""
+    url, engine = migrated_sqlite(tmp_path / "shop.db")
+    generate(engine, knowledge, demo_config(customers=120), progress=False)
+    yield engine
+    engine.dispose()
+
+
+def test_a_newer_model_is_picked_up_without_a_restart(small_shop, knowledge, tmp_path):
+    engine = small_shop
     service = RecommendationService(
         engine, knowledge, SHANGHAI, tmp_path, clock=lambda: NOON, check_seconds=0
     )
@@ -234,6 +245,63 @@ def test_a_newer_model_is_picked_up_without_a_restart(demo_db, knowledge, tmp_pa
     assert service.models.get().version == second.version
     assert (path / "model.npz").exists() and (path / "meta.json").exists()
     assert second.stats["lines"] > 0 and second.stats["rules"] > 0
+
+
+def test_every_machine_serves_the_model_published_in_the_database(
+    small_shop, knowledge, tmp_path
+):
+    """Trained on one machine (its own folder), served by two others (empty folders
+    of their own): the model comes from the database, whole and checked."""
+    engine = small_shop
+    trainer, one, two = tmp_path / "trainer", tmp_path / "one", tmp_path / "two"
+    servers = [
+        RecommendationService(
+            engine, knowledge, SHANGHAI, folder, clock=lambda: NOON, check_seconds=0
+        )
+        for folder in (one, two)
+    ]
+    model, path = train_recommender(engine, knowledge, SHANGHAI, trainer, DEMO_AS_OF)
+    for server, folder in zip(servers, (one, two), strict=True):
+        served = server.models.get()
+        assert served.version == model.version
+        assert np.array_equal(served.product_ids, model.product_ids)
+        assert (folder / model.version / "model.npz").read_bytes() == (
+            path / "model.npz"
+        ).read_bytes()
+    with engine.connect() as conn:
+        stored = conn.execute(
+            select(t.recommender_models.c.version, t.recommender_models.c.size_bytes)
+        ).one()
+    assert stored == (model.version, (path / "model.npz").stat().st_size)
+    # a damaged copy in the database is refused: the server keeps what it serves
+    time.sleep(0.01)
+    newer, _ = train_recommender(engine, knowledge, SHANGHAI, trainer, DEMO_AS_OF)
+    with engine.begin() as conn:
+        conn.execute(
+            update(t.recommender_model_parts)
+            .where(t.recommender_model_parts.c.version == newer.version)
+            .values(data=b"not a model")
+        )
+    assert servers[0].models.get().version == model.version
+    assert not (one / newer.version).exists()
+
+
+def test_only_the_newest_three_versions_are_kept_in_the_database(
+    small_shop, knowledge, tmp_path
+):
+    engine = small_shop
+    versions = []
+    for _ in range(4):
+        time.sleep(0.01)
+        model, _ = train_recommender(engine, knowledge, SHANGHAI, tmp_path, DEMO_AS_OF)
+        versions.append(model.version)
+    with engine.connect() as conn:
+        kept = conn.execute(select(t.recommender_models.c.version)).scalars().all()
+        parts = conn.execute(
+            select(t.recommender_model_parts.c.version).distinct()
+        ).scalars()
+        parts = sorted(parts)
+    assert sorted(kept) == versions[1:] == parts
 
 
 def test_highlights_leave_out_what_she_dislikes_and_stay_in_stock(service, demo_db):
