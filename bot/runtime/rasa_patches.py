@@ -1,7 +1,13 @@
-"""One fix to Rasa 3.6.21 itself, applied in the Rasa server when it loads our
+"""Two fixes to Rasa 3.6.21 itself, applied in the Rasa server when it loads our
 tracker store (bot/runtime/tracker_store.py imports this module).
 
-Rasa checks every action server reply against a JSON schema with
+1. An action server that cannot be reached (refused, timed out, answering 5xx) made
+Rasa log the error and answer nothing at all: the clerk or customer saw no reply.
+`RemoteAction.run` now answers with the domain's `say_service_error` response
+instead (the channel's own variant), and the turn goes on as before; a rejection
+(`ActionExecutionRejection`, used by forms) still propagates.
+
+2. Rasa checks every action server reply against a JSON schema with
 `jsonschema.validate(result, schema)`. That call checks the schema itself against
 its metaschema on every call before it checks the reply, and the schema never
 changes. A profile of the Rasa server under load found this step the largest single
@@ -17,14 +23,25 @@ needed.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from typing import Any
 
+import aiohttp
 import rasa
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import (
+    ActionExecutionRejection,
+    RemoteAction,
+    create_bot_utterance,
+)
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.exceptions import RasaException
 
 PATCHED_FOR = "3.6.21"
+UNAVAILABLE_RESPONSE = "say_service_error"
+logger = logging.getLogger(__name__)
+_rasa_run = RemoteAction.run
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,11 +71,31 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         raise error
 
 
+async def _run(self: RemoteAction, output_channel, nlg, tracker, domain) -> list:
+    try:
+        return await _rasa_run(self, output_channel, nlg, tracker, domain)
+    except ActionExecutionRejection:
+        raise
+    except (RasaException, aiohttp.ClientError, asyncio.TimeoutError) as failure:
+        logger.error(
+            "action %s failed (%s): answered with %s",
+            self.name(),
+            failure,
+            UNAVAILABLE_RESPONSE,
+        )
+        draft = await nlg.generate(UNAVAILABLE_RESPONSE, tracker, output_channel.name())
+        if not draft:
+            raise
+        draft["utter_action"] = UNAVAILABLE_RESPONSE
+        return [create_bot_utterance(draft)]
+
+
 def apply() -> bool:
-    """Patch Rasa's method (once); False on a Rasa this fix was not written for."""
+    """Patch Rasa's methods (once); False on a Rasa these fixes were not written for."""
     if rasa.__version__ != PATCHED_FOR:
         return False
     RemoteAction._validate_action_result = _validate_action_result
+    RemoteAction.run = _run
     return True
 
 

@@ -54,3 +54,46 @@ def test_a_bad_reply_is_refused_as_rasa_refuses_it():
     assert "Failed to validate Action server response" in mine.value.message
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, RemoteAction.action_response_format_spec())
+
+
+def test_rasa_runs_the_patched_action_call():
+    import bot.runtime.tracker_store  # noqa: F401 (what the Rasa server loads)
+
+    assert RemoteAction.run is rasa_patches._run
+
+
+def _run_unreachable(channel: str, rejecting: bool = False):
+    import asyncio
+
+    import yaml
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.config import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")
+    responses = yaml.safe_load(text)["responses"]
+    domain = Domain.empty()  # Domain.load's schema check warns on Python 3.10
+
+    class Channel(CollectingOutputChannel):
+        @classmethod
+        def name(cls):
+            return channel
+
+    action = RemoteAction(
+        "action_lookup_customer", EndpointConfig("http://127.0.0.1:1/")
+    )
+    tracker = DialogueStateTracker("unit", [])
+    nlg = TemplatedNaturalLanguageGenerator(responses)
+    return asyncio.run(action.run(Channel(), nlg, tracker, domain))
+
+
+def test_an_unreachable_action_server_gets_the_channels_polite_reply():
+    (clerk,) = _run_unreachable("rest")
+    (customer,) = _run_unreachable("wechat")
+    assert clerk.text.startswith("抱歉，系统暂时查不到数据")
+    assert customer.text.startswith("抱歉，系统暂时出了点问题")
+    assert clerk.metadata.get("utter_action") == rasa_patches.UNAVAILABLE_RESPONSE
