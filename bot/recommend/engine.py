@@ -425,12 +425,9 @@ def _pick(kind, index, scores: _Scores, allowed, rules, in_stock) -> list[Sugges
         return []
     total = np.where(allowed, scores.total(), 0.0)
     order = _best_first(total, index.popularity, catalog.price, CANDIDATES)
-    if in_stock is not None and len(order):
-        live = in_stock([catalog.items[n].id for n in order])
-        order = [n for n in order if catalog.items[n].id in live]
     picks: list[Suggestion] = []
     per_category: dict[str, int] = {}
-    for n in order:
+    for n in _live(order, catalog, in_stock, 2 * rules.shown):
         if total[n] <= 0 or len(picks) == rules.shown:
             break
         item = catalog.items[n]
@@ -451,6 +448,18 @@ def _pick(kind, index, scores: _Scores, allowed, rules, in_stock) -> list[Sugges
             )
         )
     return picks
+
+
+def _live(order: list[int], catalog: Catalog, in_stock, batch: int):
+    """`order` without what is sold out now, checked `batch` at a time as the
+    caller takes them: an answer usually needs one small query, not one for every
+    candidate."""
+    for start in range(0, len(order), batch):
+        chunk = order[start : start + batch]
+        live = (
+            None if in_stock is None else in_stock([catalog.items[n].id for n in chunk])
+        )
+        yield from (n for n in chunk if live is None or catalog.items[n].id in live)
 
 
 def _best_first(total, popularity, price, k: int) -> list[int]:
