@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -19,6 +20,24 @@ from bot.channels.rest import ValidatedRestInput
 from bot.identity.senders import CONSOLE_PREFIX
 
 SECRET_HEADER = "X-Salesbot-Console"
+
+
+def console_metadata(sent: Any) -> dict[str, Any] | None:
+    """{"staff": {"username", "id", "store_id"}} with the right types, else None."""
+    staff = sent.get("staff") if isinstance(sent, dict) else None
+    if not isinstance(staff, dict) or not isinstance(staff.get("username"), str):
+        return None
+
+    def number(value):
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return {
+        "staff": {
+            "username": staff["username"][:32],
+            "id": number(staff.get("id")),
+            "store_id": number(staff.get("store_id")),
+        }
+    }
 
 
 class ConsoleInput(ValidatedRestInput):
@@ -38,6 +57,10 @@ class ConsoleInput(ValidatedRestInput):
     def __init__(self, secret: str | None) -> None:
         super().__init__()
         self.secret = secret
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """Only the staff member the console server names, field by field."""
+        return console_metadata((request.json or {}).get("metadata"))
 
     def blueprint(self, on_new_message):
         blueprint = super().blueprint(on_new_message)

@@ -3,7 +3,12 @@
 Rasa's own `RestInput` answers a JSON array with a 500, drops a missing message
 silently and files requests without a sender under one shared "default"
 conversation, where one clerk's customer in context would be visible to the next.
-Here such requests get a 400 with the reason. Same name, same URL:
+Here such requests get a 400 with the reason, and a body over MAX_BODY_BYTES a 413.
+Rasa stores a message's metadata in the tracker with the message (it kept 2 MiB
+for every 1 MiB sent, and a few 10 MiB turns made every later reply of that
+conversation empty): nothing the REST client sends as metadata is kept, since the
+bot reads none of it; the console keeps its staff member (bot/channels/console.py).
+Same name, same URL:
 POST /webhooks/rest/webhook {"sender": "...", "message": "...", "metadata": {...}}
 """
 
@@ -19,6 +24,7 @@ from sanic.request import Request
 from bot.identity.senders import reserved
 
 MAX_MESSAGE_CHARS = 1000
+MAX_BODY_BYTES = 16 * 1024
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
@@ -48,6 +54,10 @@ class ValidatedRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """What of the sent metadata the bot needs: nothing, on this channel."""
+        return None
+
     def blueprint(self, on_new_message):
         blueprint = super().blueprint(on_new_message)
 
@@ -55,6 +65,11 @@ class ValidatedRestInput(RestInput):
         async def check(request: Request):
             if request.method != "POST":
                 return None
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json(
+                    {"error": f"the body is larger than {MAX_BODY_BYTES} bytes"},
+                    status=413,
+                )
             try:
                 body = request.json
             except Exception:  # noqa: BLE001 (any parse failure is the client's)
