@@ -112,11 +112,19 @@ class SegmentStore:
         )
 
     def replace_snapshot(
-        self, as_of: dt.date, snapshot: Snapshot, progress: Callable[[int], None]
+        self,
+        as_of: dt.date,
+        snapshot: Snapshot,
+        progress: Callable[[int], None],
+        commit: Callable[[], None] = lambda: None,
     ) -> None:
+        """The rows of `as_of` replaced; `commit` is called after the old rows are
+        gone and after each batch of WRITE rows (short transactions, see
+        services.segmentation)."""
         self._c.execute(
             delete(t.segment_snapshots).where(t.segment_snapshots.c.as_of == as_of)
         )
+        commit()
         rows = _snapshot_rows(as_of, snapshot)
         total = len(snapshot.customers)
         # sqlite3 releases the GIL while SQLite runs, so the next batch is built
@@ -127,10 +135,12 @@ class SegmentStore:
                 batch = rows(start, min(start + WRITE, total))
                 if pending is not None:
                     pending.result()
+                    commit()
                 pending = writer.submit(self._write, batch)
                 progress(len(batch))
             if pending is not None:
                 pending.result()
+                commit()
 
     def _write(self, batch: list[tuple]) -> None:
         """SQLite: the driver's executemany on tuples with the JSON already encoded
@@ -173,12 +183,19 @@ class SegmentStore:
     def distribution(
         self, today: dt.date, store_id: int | None = None
     ) -> tuple[dt.date | None, list[tuple[str, int]]]:
-        """(as of, customers per segment) of the latest snapshot not after `today`;
-        of the customers of one home store when `store_id` is given."""
-        snaps = t.segment_snapshots
-        as_of = self._c.execute(
-            select(func.max(snaps.c.as_of)).where(snaps.c.as_of <= today)
-        ).scalar()
+        """(as of, customers per segment) of the latest snapshot not after `today`
+        (of the latest recorded run, when there is one); of the customers of one
+        home store when `store_id` is given."""
+        snaps, runs = t.segment_snapshots, t.segment_runs
+        # the latest finished run: a snapshot being written has no run yet
+        as_of = (
+            self._c.execute(
+                select(func.max(runs.c.as_of)).where(runs.c.as_of <= today)
+            ).scalar()
+            or self._c.execute(
+                select(func.max(snaps.c.as_of)).where(snaps.c.as_of <= today)
+            ).scalar()
+        )
         if as_of is None:
             return None, []
         query = (

@@ -94,6 +94,54 @@ def test_running_the_same_day_again_replaces_the_snapshot(tmp_path, knowledge):
     assert len(snapshots(engine)) == 60
 
 
+def test_the_snapshot_is_written_in_short_transactions(
+    tmp_path, knowledge, monkeypatch
+):
+    """A nightly run never holds the write lock for the whole write (on SQLite,
+    every clerk's turn would wait behind it): a commit per batch of rows."""
+    from sqlalchemy import event
+
+    from bot.db import segment_store
+
+    _, engine = migrated_sqlite(tmp_path / "short.db")
+    generate(engine, knowledge, demo_config(customers=60), progress=False)
+    monkeypatch.setattr(segment_store, "WRITE", 10)
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
+    assert len(commits) >= 60 // 10
+    assert len(snapshots(engine)) == 60
+    assert snapshot_dates(engine) == [DEMO_AS_OF]
+
+
+def test_counts_come_from_the_latest_finished_run(tmp_path, knowledge):
+    """Rows of a run still being written (no run recorded yet) are not counted."""
+    from sqlalchemy import delete
+
+    from bot.services.segmentation import distribution
+
+    _, engine = migrated_sqlite(tmp_path / "runs.db")
+    generate(engine, knowledge, demo_config(customers=40), progress=False)
+    earlier = DEMO_AS_OF - dt.timedelta(days=30)
+    run_segmentation(engine, knowledge, earlier, SHANGHAI)
+    run_segmentation(engine, knowledge, DEMO_AS_OF, SHANGHAI)
+    with engine.begin() as conn:
+        conn.execute(delete(t.segment_runs).where(t.segment_runs.c.as_of == DEMO_AS_OF))
+        half = conn.execute(
+            select(t.segment_snapshots.c.customer_id)
+            .where(t.segment_snapshots.c.as_of == DEMO_AS_OF)
+            .limit(20)
+        ).scalars()
+        conn.execute(
+            delete(t.segment_snapshots).where(
+                t.segment_snapshots.c.as_of == DEMO_AS_OF,
+                t.segment_snapshots.c.customer_id.in_(list(half)),
+            )
+        )
+    counts = distribution(engine, DEMO_AS_OF)
+    assert sum(n for _, n in counts) == 40  # the earlier, whole run
+
+
 def test_migration_counts_every_customer_in_both_snapshots(tmp_path, knowledge):
     _, engine = migrated_sqlite(tmp_path / "two.db")
     generate(engine, knowledge, demo_config(customers=80), progress=False)
