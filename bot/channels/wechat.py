@@ -275,8 +275,36 @@ class WeChatInput(InputChannel):
             message.openid,
             message.kind,
         )
-        if not fresh:
-            return None
+        if not fresh:  # a retry another server took first
+            return await self._decided_elsewhere(message.key, started)
+        replies = await self._respond(message, on_new_message, started)
+        await asyncio.to_thread(
+            services.identity.decide_inbound, "wechat", message.key, replies
+        )
+        return replies
+
+    async def _decided_elsewhere(self, key: str, started: float) -> str | None:
+        """The answer the server that took the message gave (WeChat retries the
+        same message when it missed the reply, to any server behind the balancer);
+        None ("success") when it is not decided within the reply budget."""
+        identity = bootstrap.services().identity
+        while True:
+            decided, reply = await asyncio.to_thread(
+                identity.inbound_decision, "wechat", key
+            )
+            if decided:
+                return reply
+            if time.monotonic() - started >= self.settings.reply_within_seconds:
+                return None
+            await asyncio.sleep(0.1)
+
+    async def _respond(
+        self,
+        message: Inbound,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        started: float,
+    ) -> str | None:
+        services = bootstrap.services()
         await asyncio.to_thread(
             services.windows.interacted, message.openid, message.kind
         )

@@ -159,6 +159,30 @@ class IdentityStore:
             )
         )
 
+    def decide_inbound(
+        self, channel: str, message_key: str, reply: str | None, at: dt.datetime
+    ) -> None:
+        inbound = t.inbound_messages
+        self._c.execute(
+            update(inbound)
+            .where(inbound.c.channel == channel, inbound.c.message_key == message_key)
+            .values(decided_at=at, reply=reply)
+        )
+
+    def inbound_decision(
+        self, channel: str, message_key: str
+    ) -> tuple[bool, str | None]:
+        """(decided, the passive reply) of a message."""
+        inbound = t.inbound_messages
+        row = self._c.execute(
+            select(inbound.c.decided_at, inbound.c.reply).where(
+                inbound.c.channel == channel, inbound.c.message_key == message_key
+            )
+        ).first()
+        if row is None or row.decided_at is None:
+            return False, None
+        return True, row.reply
+
     def replies_after(self, customer_ids, since: dt.datetime) -> dict[int, list]:
         """Inbound message times per customer since `since` (for care outcomes)."""
         inbound = t.inbound_messages

@@ -316,6 +316,10 @@ inbound_messages = Table(
     Column("customer_id", Integer, ForeignKey("customers.id"), index=True),
     Column("kind", String(16), nullable=False),
     Column("received_at", DateTime, nullable=False),
+    # how it was answered, for WeChat's retries that reach another server: the
+    # passive reply's text, or none (`success`, a reply sent later by the API)
+    Column("decided_at", DateTime),
+    Column("reply", Text),
     UniqueConstraint("channel", "message_key"),
 )
 

@@ -149,6 +149,20 @@ class IdentityService:
             uow.commit()
         return True
 
+    def decide_inbound(self, channel: str, message_key: str, reply: str | None):
+        """How the message was answered (a passive reply's text, or None), for a
+        retry of it that reaches another server."""
+        with UnitOfWork(self._engine) as uow:
+            IdentityStore(uow.connection).decide_inbound(
+                channel, message_key, reply, self._clock()
+            )
+            uow.commit()
+
+    def inbound_decision(self, channel: str, message_key: str):
+        """(decided, the passive reply) of a message seen before."""
+        with UnitOfWork(self._engine) as uow:
+            return IdentityStore(uow.connection).inbound_decision(channel, message_key)
+
     def record_inbound(
         self, channel: str, message_key: str, openid: str, kind: str
     ) -> bool:

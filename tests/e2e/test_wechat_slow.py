@@ -59,3 +59,16 @@ def test_a_retry_of_a_slow_message_is_not_answered_twice(bot, impatient):
     time.sleep(5)
     sent = [m["text"] for m in bot.wechat_api.sent if m["touser"] == openid]
     assert len(sent) == 1
+
+
+def test_a_retry_reaching_another_server_gets_the_same_reply(bot, impatient):
+    """WeChat missed the first server's reply and retries the message; the balancer
+    sends the retry to another server, which must not run it again nor answer
+    "success" (the customer would get nothing): it answers what the first did."""
+    openid = f"oRetryElsewhere{int(time.time() * 1000)}"
+    msg_id = int(time.time() * 1000) + 7
+    first = bot.wechat().text(openid, "你好", msg_id=msg_id)
+    assert first.status == 200 and first.reply
+    again = impatient.text(openid, "你好", msg_id=msg_id)
+    assert again.status == 200 and again.reply == first.reply
+    assert not [m for m in bot.wechat_api.sent if m["touser"] == openid]
