@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run test install browser model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import screenshots vendor clean
+.PHONY: run run-cluster test install browser haproxy model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import screenshots vendor clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot migrate
@@ -18,7 +18,11 @@ run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot care plan
 	$(BIN)/salesbot run
 
-test: $(INSTALLED) $(MODEL) browser
+# 2 Rasa, 2 action and 2 console servers on the local PostgreSQL behind HAProxy
+run-cluster: $(INSTALLED) $(MODEL) haproxy
+	$(BIN)/salesbot run-cluster
+
+test: $(INSTALLED) $(MODEL) browser haproxy
 	$(BIN)/ruff check bot actions tests bench
 	$(BIN)/ruff format --check bot actions tests bench
 	$(BIN)/salesbot nlu-assets --check
@@ -33,6 +37,18 @@ install: $(INSTALLED)
 # screenshots show Chinese. Needs apt (root or sudo); without it those tests skip.
 CHROMIUM := /usr/bin/chromium
 browser: $(CHROMIUM)
+
+# `make run-cluster` and its test put Debian's HAProxy in front of the servers.
+HAPROXY := /usr/sbin/haproxy
+haproxy: $(HAPROXY)
+
+$(HAPROXY):
+	@if command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q haproxy >/dev/null || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q haproxy >/dev/null; } || \
+		echo "could not install haproxy: the cluster test will be skipped"; \
+	else echo "no apt-get: the cluster test will be skipped"; fi
 
 $(CHROMIUM):
 	@if command -v apt-get >/dev/null; then \

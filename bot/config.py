@@ -76,3 +76,17 @@ def trusted_proxies() -> str:
     front of the consoles (comma-separated); their X-Forwarded-For names the client
     that login throttling counts. Empty: every peer is its own client."""
     return os.environ.get("SALESBOT_TRUSTED_PROXIES", "")
+
+
+def cluster_urls() -> tuple[str, str]:
+    """(application database, tracker store) of `salesbot run-cluster`, both on
+    PostgreSQL: SALESBOT_CLUSTER_DATABASE_URL and SALESBOT_CLUSTER_TRACKER_URL, by
+    default databases salesbot_cluster and salesbot_cluster_tracker of the local
+    server (made when missing)."""
+    server = "postgresql://postgres@127.0.0.1:5432"
+    return (
+        os.environ.get("SALESBOT_CLUSTER_DATABASE_URL", f"{server}/salesbot_cluster"),
+        os.environ.get(
+            "SALESBOT_CLUSTER_TRACKER_URL", f"{server}/salesbot_cluster_tracker"
+        ),
+    )

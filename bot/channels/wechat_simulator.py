@@ -60,14 +60,15 @@ class WeChatSimulator:
 
     def text(self, openid: str, content: str, msg_id: int | None = None) -> Answer:
         fields = {"Content": content, "MsgId": str(msg_id or next(_ids))}
-        return self.post(self.xml(openid, "text", fields))
+        return self.post(self.xml(openid, "text", fields), openid=openid)
 
     def media(self, openid: str, kind: str = "image") -> Answer:
         fields = {"MediaId": "media-1", "PicUrl": "http://example.invalid/p.jpg"}
-        return self.post(self.xml(openid, kind, {**fields, "MsgId": str(next(_ids))}))
+        xml = self.xml(openid, kind, {**fields, "MsgId": str(next(_ids))})
+        return self.post(xml, openid=openid)
 
     def event(self, openid: str, event: str) -> Answer:
-        return self.post(self.xml(openid, "event", {"Event": event}))
+        return self.post(self.xml(openid, "event", {"Event": event}), openid=openid)
 
     @staticmethod
     def xml(openid: str, kind: str, fields: dict[str, str]) -> str:
@@ -81,9 +82,14 @@ class WeChatSimulator:
             f"<MsgType><![CDATA[{kind}]]></MsgType>{nodes}</xml>"
         )
 
-    def post(self, xml: str | bytes, params: dict | None = None) -> Answer:
-        """POST a message as WeChat would (encrypted when the simulator has a key)."""
+    def post(
+        self, xml: str | bytes, params: dict | None = None, openid: str | None = None
+    ) -> Answer:
+        """POST a message as WeChat would (encrypted when the simulator has a key);
+        WeChat also names the sender's `openid` in the URL."""
         query = params if params is not None else self.signed()
+        if openid is not None and params is None:
+            query = {**query, "openid": openid}
         body = xml.encode("utf-8") if isinstance(xml, str) else xml
         if self.crypto is not None and params is None:
             encrypted = self.crypto.encrypt_message(

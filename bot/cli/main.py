@@ -988,6 +988,7 @@ def _safe_url(url: str) -> str:
 
 
 def _register() -> None:
+    from bot.cli.cluster import run_cluster
     from bot.cli.consoles import (
         export_corrections_cmd,
         forget,
@@ -998,6 +999,7 @@ def _register() -> None:
     from bot.cli.wechat import handoff, wechat_say
 
     for command in (
+        run_cluster,
         handoff,
         wechat_say,
         web_cmd,

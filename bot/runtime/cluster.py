@@ -1,0 +1,204 @@
+"""A cluster on one machine: two Rasa servers, two action servers and two console
+servers on PostgreSQL, behind Debian's HAProxy, with the care dispatcher.
+
+HAProxy routes each conversation to one Rasa server, by its sender: WeChat's
+`openid` query parameter, else the `sender` of the JSON body (the REST and console
+channels), hashed consistently, so a conversation stays on its server while that
+server is up. A server that stops answering its health check (every second) is
+taken out and its conversations move to the other, which reads them from the shared
+tracker store; the advisory lock store (bot/runtime/lock_store.py) keeps one turn
+of a conversation on one server at a time, whatever the routing does. Action and
+console servers hold no conversation state: any of them takes any request.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.runtime.servers import (
+    LOOPBACK,
+    Server,
+    _spawn,
+    free_port,
+    start_action_server,
+    start_rasa_server,
+    start_web_server,
+)
+
+HAPROXY = Path("/usr/sbin/haproxy")
+REPLICAS = 2
+
+
+@dataclass(frozen=True)
+class Fronts:
+    """The balancer's ports: what clients, WeChat and the tablets use."""
+
+    rasa: int = 5005
+    actions: int = 5055
+    consoles: int = 8080
+    stats: int = 8404
+
+
+@dataclass
+class Cluster:
+    fronts: Fronts
+    rasa: list[Server]
+    actions: list[Server]
+    consoles: list[Server]
+    balancer: Server
+    servers: list[Server] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.servers = [*self.actions, *self.rasa, *self.consoles, self.balancer]
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        for server in self.servers:
+            server.wait_healthy(timeout)
+
+    def stopped(self) -> list[Server]:
+        return [s for s in self.servers if s.process.poll() is not None]
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+
+
+def haproxy_config(
+    fronts: Fronts, rasa: list[int], actions: list[int], consoles: list[int]
+) -> str:
+    """HAProxy 2.6 configuration for the servers on these loopback ports."""
+
+    def servers(name: str, ports: list[int]) -> str:
+        return "\n".join(
+            f"    server {name}{n} {LOOPBACK}:{port} check inter 1s fall 2 rise 1"
+            for n, port in enumerate(ports, start=1)
+        )
+
+    return f"""global
+    maxconn 4000
+    # the REST and console bodies (at most 16 KiB) are read whole for their sender
+    tune.bufsize 32768
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 330s
+    timeout server 330s
+    # the tablets' live-update streams stay open
+    timeout tunnel 1h
+    option redispatch
+    retries 2
+
+frontend rasa
+    bind {LOOPBACK}:{fronts.rasa}
+    option http-buffer-request
+    acl wechat path_beg /webhooks/wechat/
+    http-request set-var(txn.sender) url_param(openid) if wechat
+    http-request set-var(txn.sender) req.body,json_query('$.sender') if !wechat
+    http-request set-header X-Salesbot-Sender %[var(txn.sender)]
+    default_backend rasa
+
+backend rasa
+    balance hdr(X-Salesbot-Sender)
+    hash-type consistent
+    option httpchk GET /
+    http-check expect status 200
+{servers("rasa", rasa)}
+
+frontend actions
+    bind {LOOPBACK}:{fronts.actions}
+    default_backend actions
+
+backend actions
+    balance roundrobin
+    option httpchk GET /health
+    http-check expect status 200
+{servers("actions", actions)}
+
+frontend consoles
+    bind {LOOPBACK}:{fronts.consoles}
+    option forwardfor
+    default_backend consoles
+
+backend consoles
+    balance roundrobin
+    option httpchk GET /health
+    http-check expect status 200
+{servers("consoles", consoles)}
+
+frontend stats
+    bind {LOOPBACK}:{fronts.stats}
+    stats enable
+    stats uri /stats
+    stats refresh 5s
+"""
+
+
+def start_cluster(
+    model: Path,
+    env: dict[str, str],
+    logs: Path,
+    cwd: Path,
+    fronts: Fronts | None = None,
+) -> Cluster:
+    """Start every server (not waiting for them): `env` needs DATABASE_URL and
+    SALESBOT_TRACKER_URL on PostgreSQL, and SALESBOT_CONSOLE_SECRET."""
+    if not HAPROXY.exists():
+        raise FileNotFoundError(
+            f"no HAProxy at {HAPROXY}: `make run-cluster` installs it"
+        )
+    tracker = env["SALESBOT_TRACKER_URL"]
+    action_ports = [free_port() for _ in range(REPLICAS)]
+    rasa_ports = [free_port() for _ in range(REPLICAS)]
+    console_ports = [free_port() for _ in range(REPLICAS)]
+    actions = [
+        start_action_server(port, env, logs / f"actions-{n}.log", cwd)
+        for n, port in enumerate(action_ports, start=1)
+    ]
+    rasa = [
+        start_rasa_server(
+            model,
+            port,
+            fronts.actions,  # each Rasa server calls the action servers' balancer
+            env,
+            logs / f"rasa-{n}.log",
+            cwd,
+            tracker_url=tracker,
+        )
+        for n, port in enumerate(rasa_ports, start=1)
+    ]
+    console_env = {
+        **env,
+        "SALESBOT_RASA_URL": f"http://{LOOPBACK}:{fronts.rasa}",
+        "SALESBOT_TRUSTED_PROXIES": LOOPBACK,
+    }
+    consoles = [
+        start_web_server(port, console_env, logs / f"web-{n}.log", cwd)
+        for n, port in enumerate(console_ports, start=1)
+    ]
+    config = logs / "haproxy.cfg"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        haproxy_config(fronts, rasa_ports, action_ports, console_ports),
+        encoding="utf-8",
+    )
+    process = _spawn(
+        [str(HAPROXY), "-db", "-f", str(config)], {}, logs / "haproxy.log", cwd
+    )
+    balancer = Server(
+        "haproxy",
+        process,
+        f"http://{LOOPBACK}:{fronts.stats}/stats",
+        logs / "haproxy.log",
+    )
+    return Cluster(fronts, rasa, actions, consoles, balancer)
+
+
+def check_config(config: Path) -> str | None:
+    """HAProxy's own check of a configuration file: None when valid, else why."""
+    done = subprocess.run(
+        [str(HAPROXY), "-c", "-f", str(config)], capture_output=True, text=True
+    )
+    return None if done.returncode == 0 else (done.stdout + done.stderr).strip()
