@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/salesbot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
-.PHONY: run run-cluster test install browser haproxy model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import screenshots vendor clean
+.PHONY: run run-cluster test install browser haproxy model demo assets validate lint unit integration e2e rasa-test nlu-report bench bench-segments bench-recommend bench-evaluate bench-wechat bench-review bench-import bench-load screenshots vendor clean
 
 run: $(INSTALLED) $(MODEL)
 	$(BIN)/salesbot migrate
@@ -150,6 +150,10 @@ screenshots:
 # `salesbot import` time and peak memory against holding every row, then segment.
 bench-import: $(INSTALLED)
 	$(BIN)/python -m bench.import_export
+
+# turn latency at 20 conversations at once against Rasa's starter bot (moodbot)
+bench-load: $(INSTALLED) $(MODEL)
+	$(BIN)/python -m bench.load
 
 # The browser libraries are vendored (committed; nothing downloads at run time). This
 # refreshes them from the npm registry at the pinned versions.

@@ -76,6 +76,17 @@ def haproxy_config(
             for n, port in enumerate(ports, start=1)
         )
 
+    def round_robin(name: str, front: int, ports: list[int], options: str = ""):
+        """A frontend and its stateless, health-checked backend."""
+        return (
+            f"frontend {name}\n    bind {LOOPBACK}:{front}\n{options}"
+            f"    default_backend {name}\n\n"
+            f"backend {name}\n    balance roundrobin\n"
+            "    option httpchk GET /health\n    http-check expect status 200\n"
+            f"{servers(name, ports)}\n"
+        )
+
+    forwardfor = "    option forwardfor\n"  # the client's address, for the throttle
     return f"""global
     maxconn 4000
     # the REST and console bodies (at most 16 KiB) are read whole for their sender
@@ -107,27 +118,8 @@ backend rasa
     http-check expect status 200
 {servers("rasa", rasa)}
 
-frontend actions
-    bind {LOOPBACK}:{fronts.actions}
-    default_backend actions
-
-backend actions
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-{servers("actions", actions)}
-
-frontend consoles
-    bind {LOOPBACK}:{fronts.consoles}
-    option forwardfor
-    default_backend consoles
-
-backend consoles
-    balance roundrobin
-    option httpchk GET /health
-    http-check expect status 200
-{servers("consoles", consoles)}
-
+{round_robin("actions", fronts.actions, actions)}
+{round_robin("consoles", fronts.consoles, consoles, forwardfor)}
 frontend stats
     bind {LOOPBACK}:{fronts.stats}
     stats enable
