@@ -61,6 +61,7 @@ class Phase:
     kind: str
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    senders: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -176,30 +177,35 @@ def demo_phones(url: str) -> list[str]:
 async def run_rounds(urls: dict[str, str], phones: list[str], args) -> dict:
     rng = random.Random(args.seed)
     phases = {kind: Phase(kind) for kind in KINDS}
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as client:
-        for round_number in range(1, args.rounds + 1):
-            for kind in KINDS:
-                print(f"round {round_number}/{args.rounds}: {kind} ...", flush=True)
-                started = time.monotonic()
-                await asyncio.gather(
-                    *(
-                        conversation(
-                            client, urls, kind, phones, rng, args, phases[kind]
-                        )
-                        for _ in range(args.users)
-                    )
-                )
-                phases[kind].seconds += time.monotonic() - started
+    for round_number in range(1, args.rounds + 1):
+        for kind in KINDS:
+            print(f"round {round_number}/{args.rounds}: {kind} ...", flush=True)
+            url = urls["moodbot" if kind.startswith("moodbot") else "salesbot"]
+            await run_phase(url, phases[kind], phones, rng, args)
     return phases
 
 
-async def conversation(client, urls, kind, phones, rng, args, phase: Phase) -> None:
+async def run_phase(url: str, phase: Phase, phones: list[str], rng, args) -> Phase:
+    """`args.users` conversations of `phase.kind` at once for `args.seconds`."""
+    timeout = aiohttp.ClientTimeout(total=60)
+    started = time.monotonic()
+    async with aiohttp.ClientSession(timeout=timeout) as client:
+        await asyncio.gather(
+            *(
+                conversation(client, url, phase, phones, rng, args)
+                for _ in range(args.users)
+            )
+        )
+    phase.seconds += time.monotonic() - started
+    return phase
+
+
+async def conversation(client, url, phase: Phase, phones, rng, args) -> None:
+    kind = phase.kind
     sender = f"load-{kind.split()[0]}-{rng.getrandbits(48):012x}"
-    url = urls["moodbot" if kind.startswith("moodbot") else "salesbot"]
-    phone = rng.choice(phones)
+    phase.senders.append(sender)
     if kind in ("segment", "recommend"):
-        await turn(client, url, sender, f"查{phone}", None)
+        await turn(client, url, sender, f"查{rng.choice(phones)}", None)
     deadline = time.monotonic() + args.seconds
     await asyncio.sleep(rng.expovariate(1 / args.think))
     while time.monotonic() < deadline:
