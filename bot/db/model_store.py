@@ -59,21 +59,21 @@ class ModelStore:
                     conn.execute(
                         insert(parts).values(version=version, part=number, data=chunk)
                     )
-            old = conn.execute(
-                select(models.c.version).order_by(models.c.version.desc()).offset(keep)
-            ).scalars()
-            old = list(old)
+            old = (
+                conn.execute(
+                    select(models.c.version)
+                    .order_by(models.c.version.desc())
+                    .offset(keep)
+                )
+                .scalars()
+                .all()
+            )
             if old:
                 conn.execute(delete(parts).where(parts.c.version.in_(old)))
                 conn.execute(delete(models).where(models.c.version.in_(old)))
 
-    def fetch(self, version: str, root: Path) -> Path:
-        """`root/version`, copied from the database unless it is there already."""
-        target = root / version
-        if target.is_dir():
-            return target
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".fetching-", dir=root))
+    def _copy(self, version: str, folder: Path) -> None:
+        """The stored files of `version` written into `folder`, checked."""
         models, parts = t.recommender_models, t.recommender_model_parts
         digest = hashlib.sha256()
         with self._engine.connect() as conn:
@@ -82,7 +82,7 @@ class ModelStore:
                     models.c.version == version
                 )
             ).one()
-            with (staging / "model.npz").open("wb") as handle:
+            with (folder / "model.npz").open("wb") as handle:
                 numbers = conn.execute(
                     select(parts.c.part)
                     .where(parts.c.version == version)
@@ -97,13 +97,24 @@ class ModelStore:
                     digest.update(chunk)
                     handle.write(chunk)
         if digest.hexdigest() != row.sha256:
-            shutil.rmtree(staging)
             raise CorruptModel(f"model {version}: parts do not match its checksum")
-        (staging / "meta.json").write_text(row.meta, encoding="utf-8")
+        (folder / "meta.json").write_text(row.meta, encoding="utf-8")
+
+    def fetch(self, version: str, root: Path) -> Path:
+        """`root/version`, copied from the database unless it is there already."""
+        target = root / version
+        if target.is_dir():
+            return target
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fetching-", dir=root))
         try:
+            self._copy(version, staging)
             os.rename(staging, target)
-        except OSError:  # another server on this machine copied it first
-            shutil.rmtree(staging)
+        except OSError:
+            if not target.is_dir():
+                raise
+        finally:  # a failed or lost copy leaves nothing behind
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
 

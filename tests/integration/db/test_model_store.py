@@ -44,3 +44,11 @@ def test_the_same_on_postgresql(pg_url, tmp_path, monkeypatch):
         round_trip(engine, tmp_path, monkeypatch)
     finally:
         engine.dispose()
+
+
+def test_a_failed_copy_leaves_nothing_behind(db, tmp_path):
+    from sqlalchemy.exc import NoResultFound
+
+    with pytest.raises(NoResultFound):
+        ModelStore(db[1]).fetch("20990101T000000000000Z", tmp_path / "served")
+    assert list((tmp_path / "served").iterdir()) == []
