@@ -454,12 +454,13 @@ def _live(order: list[int], catalog: Catalog, in_stock, batch: int):
     """`order` without what is sold out now, checked `batch` at a time as the
     caller takes them: an answer usually needs one small query, not one for every
     candidate."""
+    if in_stock is None:
+        yield from order
+        return
     for start in range(0, len(order), batch):
         chunk = order[start : start + batch]
-        live = (
-            None if in_stock is None else in_stock([catalog.items[n].id for n in chunk])
-        )
-        yield from (n for n in chunk if live is None or catalog.items[n].id in live)
+        live = in_stock([catalog.items[n].id for n in chunk])
+        yield from (n for n in chunk if catalog.items[n].id in live)
 
 
 def _best_first(total, popularity, price, k: int) -> list[int]:

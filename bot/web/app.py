@@ -38,12 +38,10 @@ def create_app(
     console_secret: str,
     intents: list[str],
     secure_cookies: bool = False,
-    throttle=None,
     trusted_proxies: tuple = (),
 ) -> web.Application:
     """`trusted_proxies`: networks (web.client_address.parse_networks) whose
-    X-Forwarded-For names the client; `throttle`: the login throttle (default: the
-    services' shared one)."""
+    X-Forwarded-For names the client."""
     app = web.Application(middlewares=[security], client_max_size=64 * 1024)
     server_log = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, OneLineBadRequests) for f in server_log.filters):
@@ -55,7 +53,7 @@ def create_app(
     app["console_secret"] = console_secret
     app["secure_cookies"] = secure_cookies
     app["intents"] = sorted(intents)
-    app["throttle"] = throttle or services.login_throttle
+    app["throttle"] = services.login_throttle
     app["trusted_proxies"] = tuple(trusted_proxies)
     app["resend_guard"] = ResendGuard(services.engine)
     app["templates"] = jinja2.Environment(

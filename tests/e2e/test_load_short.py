@@ -9,21 +9,13 @@ import argparse
 import asyncio
 import random
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
-from bench.load import Phase, run_phase
-from bot.db import tables as t
+from bench.load import Phase, demo_phones, run_phase
 
 
 def test_ten_conversations_at_once_lose_nothing(bot):
-    engine = create_engine(bot.database_url, future=True)
-    with engine.connect() as conn:
-        phones = list(
-            conn.execute(
-                select(t.customers.c.phone).where(t.customers.c.phone.is_not(None))
-            ).scalars()
-        )
-    engine.dispose()
+    phones = demo_phones(bot.database_url)
     args = argparse.Namespace(users=10, seconds=8.0, think=0.3)
     phase = asyncio.run(
         run_phase(
