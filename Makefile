@@ -151,9 +151,11 @@ screenshots:
 bench-import: $(INSTALLED)
 	$(BIN)/python -m bench.import_export
 
-# turn latency at 20 conversations at once against Rasa's starter bot (moodbot)
-bench-load: $(INSTALLED) $(MODEL)
+# turn latency at 20 conversations at once against Rasa's starter bot (moodbot); then
+# the cluster (PostgreSQL, Redis, HAProxy): 1 vs 2 replicas, a 5-minute soak, faults
+bench-load: $(INSTALLED) $(MODEL) haproxy
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.cluster_load
 
 # The browser libraries are vendored (committed; nothing downloads at run time). This
 # refreshes them from the npm registry at the pinned versions.

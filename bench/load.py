@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
 import statistics
@@ -35,6 +34,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import PROJECT_ROOT
+from bot.runtime.demo import demo_steps, run_steps
 from bot.runtime.servers import (
     Server,
     _spawn,
@@ -141,20 +141,7 @@ def prepare_demo() -> str:
     path = BENCH / "load-demo.db"
     url = f"sqlite:///{path}"
     if not path.exists():
-        salesbot = str(Path(sys.executable).parent / "salesbot")
-        env = {"DATABASE_URL": url}
-        for step in (
-            ["migrate"],
-            ["demo-data"],
-            ["segment"],
-            ["train-recommender"],
-        ):
-            subprocess.run(
-                [salesbot, *step],
-                check=True,
-                env={**os.environ, **env},
-                cwd=PROJECT_ROOT,
-            )
+        run_steps(demo_steps(), {"DATABASE_URL": url}, PROJECT_ROOT)
     return url
 
 

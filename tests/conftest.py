@@ -92,16 +92,23 @@ def demo_model_dir(demo_db, knowledge: Knowledge, tmp_path_factory) -> Path:
     return root
 
 
-def fresh_pg_database(prefix: str = "salesbot_test") -> Iterator[str]:
-    """A new PostgreSQL database's URL, dropped afterwards; skips when no server
-    answers. A generator for fixtures of any scope."""
+def skip_without_postgres() -> None:
+    """Skip the test when no PostgreSQL server answers at PG_URL."""
     admin = make_engine(PG_URL)
     try:
         with admin.connect():
             pass
     except Exception as error:  # noqa: BLE001 (any connection failure means: skip)
-        admin.dispose()
         pytest.skip(f"no PostgreSQL server at {PG_URL} ({type(error).__name__})")
+    finally:
+        admin.dispose()
+
+
+def fresh_pg_database(prefix: str = "salesbot_test") -> Iterator[str]:
+    """A new PostgreSQL database's URL, dropped afterwards; skips when no server
+    answers. A generator for fixtures of any scope."""
+    skip_without_postgres()
+    admin = make_engine(PG_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     autocommit = admin.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as conn:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ def run_cluster(model: Path) -> None:
     the care dispatcher once a minute; demo data when the database is empty."""
     from bot.db.create import ensure_database
     from bot.runtime.cluster import HAPROXY, Fronts, start_cluster
+    from bot.runtime.demo import demo_steps, run_steps
     from bot.runtime.servers import ServerFailed
 
     root = config.PROJECT_ROOT
@@ -49,13 +48,15 @@ def run_cluster(model: Path) -> None:
         "SALESBOT_MODEL_DIR": str(root / "var" / "cluster" / "models"),
         "SALESBOT_CONSOLE_SECRET": config.console_secret() or secrets.token_urlsafe(32),
     }
-    for step in (
-        ["migrate"],
-        ["demo-data", "--if-empty"],
-        ["segment"],
-        ["train-recommender"],
-    ):
-        _salesbot(step, env)
+    redis = config.redis_url() or _local_redis()
+    if redis:
+        env["SALESBOT_REDIS_URL"] = redis
+    click.echo(
+        f"shared state (WeChat token, login throttle) in {redis}"
+        if redis
+        else "no Redis answers: the WeChat token and login throttle stay in PostgreSQL"
+    )
+    run_steps(demo_steps(if_empty=True), env, root)
     fronts = Fronts()
     logs = root / "var" / "log" / "cluster"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -75,7 +76,7 @@ def run_cluster(model: Path) -> None:
         next_dispatch = time.monotonic()
         while not cluster.stopped():
             if time.monotonic() >= next_dispatch:
-                _salesbot(["care", "dispatch"], env, check=False)
+                run_steps([["care", "dispatch"]], env, root, check=False)
                 next_dispatch = time.monotonic() + DISPATCH_SECONDS
             time.sleep(1)
         names = ", ".join(s.name for s in cluster.stopped())
@@ -88,6 +89,18 @@ def run_cluster(model: Path) -> None:
         cluster.stop()
 
 
-def _salesbot(args: list[str], env: dict[str, str], check: bool = True) -> None:
-    command = [str(Path(sys.executable).parent / "salesbot"), *args]
-    subprocess.run(command, env={**os.environ, **env}, check=check)
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _local_redis() -> str | None:
+    """The machine's Redis, when one answers."""
+    import redis
+
+    client = redis.Redis.from_url(LOCAL_REDIS, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    return LOCAL_REDIS

@@ -26,10 +26,10 @@ def cli() -> None:
 def migrate() -> None:
     """Create or upgrade the schema of DATABASE_URL (default: var/salesbot.db):
     the only command that migrates (run it once per release, before the servers)."""
-    from bot.db.migrate import upgrade
+    from bot.db.migrate import safe_url, upgrade
 
     upgrade(config.database_url())
-    click.echo(f"schema up to date: {_safe_url(config.database_url())}")
+    click.echo(f"schema up to date: {safe_url(config.database_url())}")
 
 
 @cli.command("demo-data")
@@ -973,18 +973,12 @@ def _today() -> dt.date:
 
 
 def _require_schema(url: str) -> None:
-    from bot.db.migrate import SchemaNotCurrent, require_current
+    from bot.db.migrate import SchemaNotCurrent, require_current, safe_url
 
     try:
-        require_current(url, _safe_url(url))
+        require_current(url, safe_url(url))
     except SchemaNotCurrent as error:
         raise click.ClickException(str(error)) from None
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _register() -> None:

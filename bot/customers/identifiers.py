@@ -74,3 +74,23 @@ def to_identifier(kind: str, text: str) -> Identifier:
     if kind == "member_no":
         return Identifier("member_no", normalise_member_no(text))
     raise ValueError(f"not an identifier kind: {kind}")
+
+
+_NUMBER_IN_TEXT = re.compile(r"(?:\+?86[\s-]?)?[1１](?:[\s-]?[0-9０-９]){10}")
+_MEMBER_IN_TEXT = re.compile(r"[MmＭｍ]\s?(?:[0-9０-９]\s?){8}")
+
+
+def names_a_customer(text: str) -> bool:
+    """Whether `text` holds a valid mobile number or a member number."""
+    for found in _NUMBER_IN_TEXT.finditer(text):
+        try:
+            normalise_phone(found.group())
+            return True
+        except IdentifierError:
+            continue
+    return any(
+        MEMBER_NO.match(
+            _SEPARATORS.sub("", unicodedata.normalize("NFKC", m.group())).upper()
+        )
+        for m in _MEMBER_IN_TEXT.finditer(text)
+    )

@@ -46,6 +46,13 @@ def revision_of(url: str) -> str | None:
         engine.dispose()
 
 
+def safe_url(url: str) -> str:
+    """The URL to show in a message: its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def require_current(url: str, where: str) -> None:
     """Refuse to work on a database that `salesbot migrate` has not brought to
     this code's schema. Only `salesbot migrate` migrates: two processes starting

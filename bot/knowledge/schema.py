@@ -533,6 +533,10 @@ class Conversation(Strict):
     write_confidence: float = Field(gt=0, le=1)
     offered_intents: int = Field(ge=1, le=4)
     unsure_below: float = Field(gt=0, le=1)
+    # a tablet message naming a customer starts a new conversation after this much
+    # quiet, or once the conversation has this many clerk messages
+    tablet_new_after_idle_minutes: float = Field(10, gt=0, le=24 * 60)
+    tablet_new_after_turns: int = Field(40, ge=2, le=1000)
 
 
 class TemplateField(Strict):

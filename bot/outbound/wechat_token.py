@@ -3,9 +3,10 @@
 WeChat keeps one valid plain token per account: each process fetching its own
 (`cgi-bin/token`) retires the others' within 5 minutes, and fetches are capped at
 about 2,000 a day. So the token lives in the database (or Redis when
-SALESBOT_REDIS_URL is set), one process at a time refreshes it under a lease, and
-the refresh uses `cgi-bin/stable_token`, whose normal mode returns the token already
-issued instead of retiring it.
+SALESBOT_REDIS_URL is set, falling back to the database while Redis does not
+answer), one process at a time refreshes it under a lease, and the refresh uses
+`cgi-bin/stable_token`, whose normal mode returns the token already issued instead
+of retiring it.
 """
 
 from __future__ import annotations
@@ -88,12 +89,50 @@ class RedisSession(SessionStorage):
             self._redis.delete(name)
 
 
-def shared_session(engine, redis_url: str | None) -> SessionStorage:
-    if redis_url:
-        import redis
+class FallbackSession(SessionStorage):
+    """`primary` (Redis) while it answers, else `fallback` (the database). Two
+    stores may then each hold a token for a while; both are valid, because the
+    refresh asks `stable_token`, which hands out the token already issued."""
 
-        return RedisSession(redis.Redis.from_url(redis_url))
-    return DatabaseSession(SharedTokens(engine))
+    def __init__(self, primary: SessionStorage, fallback: SessionStorage) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    def get(self, key, default=None):
+        return self._call("get", key, default)
+
+    def set(self, key, value, ttl=None):
+        self._call("set", key, value, ttl)
+
+    def delete(self, key):
+        self._call("delete", key)
+
+    def lease(self, key: str, owner: str, seconds: float) -> bool:
+        return self._call("lease", key, owner, seconds)
+
+    def release(self, key: str, owner: str) -> None:
+        self._call("release", key, owner)
+
+    def _call(self, name: str, *args):
+        from redis.exceptions import RedisError
+
+        try:
+            return getattr(self._primary, name)(*args)
+        except RedisError as error:
+            logger.warning("WeChat token in the database: Redis failed (%s)", error)
+            return getattr(self._fallback, name)(*args)
+
+
+def shared_session(engine, redis_url: str | None) -> SessionStorage:
+    database = DatabaseSession(SharedTokens(engine))
+    if not redis_url:
+        return database
+    import redis
+
+    client = redis.Redis.from_url(
+        redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    return FallbackSession(RedisSession(client), database)
 
 
 def refresh_token(

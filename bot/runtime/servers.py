@@ -7,6 +7,7 @@ the servers the same way.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -70,10 +71,27 @@ class Server:
             self.process.wait(timeout)
 
 
+# Ports handed out below Linux's ephemeral range (32768-60999): a port the kernel
+# chose would be free now, but any outgoing connection (to PostgreSQL, to the
+# balancer) may take it as its own local port before the server binds it.
+_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on, not handed out before by this process."""
+    for _ in range(1000):
+        port = random.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise OSError("no free port between 20000 and 32000")
 
 
 def _bin(name: str) -> str:
@@ -92,6 +110,12 @@ def start_action_server(
     return Server(
         "action server", process, f"http://{LOOPBACK}:{port}/health", log_path
     )
+
+
+# Rasa's SQL tracker store pools 50 + 100 PostgreSQL connections per server, but it
+# queries synchronously on the event loop: one at a time. Two servers could claim
+# 300 of PostgreSQL's default 100 connections; 5 + 10 leaves room for the rest.
+TRACKER_POOL = {"SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "10"}
 
 
 def start_rasa_server(
@@ -129,7 +153,7 @@ def start_rasa_server(
     ]
     if enable_api:
         argv.append("--enable-api")
-    process = _spawn(argv, env, log_path, cwd)
+    process = _spawn(argv, {**TRACKER_POOL, **env}, log_path, cwd)
     return Server(
         "rasa server", process, f"http://{LOOPBACK}:{port}/webhooks/rest/", log_path
     )

@@ -1,6 +1,8 @@
 """The tracker store the Rasa server runs with: Rasa's SQL tracker store, which
 also folds each batch of new events into salesbot's conversation summaries (in the
-application database, `DATABASE_URL`), so managers' pages never scan events.
+application database, `DATABASE_URL`), so managers' pages never scan events. Its
+connections are checked before use, so a database that was restarted costs no
+turn once it is back.
 
 Configured in the endpoints that `bot.runtime.servers` writes:
 `type: bot.runtime.tracker_store.SummarizingTrackerStore`.
@@ -11,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import config
@@ -24,6 +28,17 @@ logger = logging.getLogger(__name__)
 
 class SummarizingTrackerStore(SQLTrackerStore):
     _index: ConversationIndex | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Rasa's engine has no pre-ping: after a database restart or outage every
+        # pooled connection failed one turn before it was replaced.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, pool_pre_ping=True, **create_engine_kwargs(url)
+        )
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:

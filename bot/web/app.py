@@ -15,9 +15,11 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from bot.conversations.tablet import TabletBound
 from bot.locale.zh.intents import channel_label, intent_label
 from bot.services.console_messages import ResendGuard
 from bot.services.staff_auth import LoginRefused
+from bot.services.tablet_conversations import TabletConversations
 from bot.web import clerk, live, manager
 from bot.web.client_address import client_address
 from bot.web.inputs import OneLineBadRequests, form_of
@@ -56,6 +58,11 @@ def create_app(
     app["throttle"] = services.login_throttle
     app["trusted_proxies"] = tuple(trusted_proxies)
     app["resend_guard"] = ResendGuard(services.engine)
+    talk = services.knowledge.conversation
+    app["tablets"] = TabletConversations(
+        services.engine,
+        TabletBound(talk.tablet_new_after_idle_minutes, talk.tablet_new_after_turns),
+    )
     app["templates"] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),

@@ -82,7 +82,10 @@ async def say(request: web.Request) -> web.Response:
             if arrival.answer is None:
                 return web.json_response({"error": "这条消息正在处理"}, status=409)
             return web.json_response({**arrival.answer, "repeat": True})
-    answer = await _ask_assistant(request, staff, message)
+    moved = await asyncio.to_thread(request.app["tablets"].for_message, staff, message)
+    answer = await _ask_assistant(request, moved, message)
+    if answer is not None and moved is not staff:
+        answer["new_conversation"] = True  # the tablet clears the last customer's
     if client_id is not None:
         if answer is None:
             await asyncio.to_thread(guard.failed, staff.staff_id, client_id)

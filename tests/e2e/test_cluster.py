@@ -10,17 +10,15 @@ import csv
 import io
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
 from bot.config import PROJECT_ROOT
 from bot.runtime.cluster import HAPROXY, Fronts, start_cluster
+from bot.runtime.demo import demo_steps, run_steps
 from bot.runtime.servers import free_port
 from tests.conftest import fresh_pg_database
 from tests.e2e.conftest import MODEL, WECHAT_TOKEN
@@ -45,16 +43,7 @@ def cluster(tmp_path_factory) -> Iterator:
         "SALESBOT_TZ": "Asia/Shanghai",
         "SALESBOT_WECHAT_TOKEN": WECHAT_TOKEN,
     }
-    salesbot = str(Path(sys.executable).parent / "salesbot")
-    for step in (
-        ["migrate"],
-        ["demo-data", "--customers", "300", "--as-of", "2026-11-20"],
-        ["segment", "--as-of", "2026-11-20"],
-        ["train-recommender", "--as-of", "2026-11-20"],
-    ):
-        subprocess.run(
-            [salesbot, *step], env={**os.environ, **env}, check=True, cwd=PROJECT_ROOT
-        )
+    run_steps(demo_steps(300, "2026-11-20"), env, PROJECT_ROOT)
     fronts = Fronts(free_port(), free_port(), free_port(), free_port())
     running = start_cluster(MODEL, env, logs, PROJECT_ROOT, fronts)
     try:

@@ -123,6 +123,10 @@
         await queued.drop(key);
         const node = messages.querySelector('[data-client-id="' + item.id + '"]') || bubble(item);
         node.classList.remove("pending");
+        if (data.new_conversation) {
+          while (node.previousElementSibling) node.previousElementSibling.remove();
+          renderCard(null);
+        }
         (data.replies.length ? data.replies : ["（没有回复）"]).forEach((r) => show(r, "bot"));
         showChoices(data.choices);
         await refreshCard();

@@ -326,3 +326,17 @@ def test_the_token_is_shared_through_redis_when_configured(fake, redis_client):
     }
     assert len(tokens) == 1 and fake.fetches() == 1
     assert redis_client.ttl(f"salesbot:wechat:{APPID}_access_token") > 6000
+
+
+def test_the_token_is_kept_in_the_database_while_redis_is_down(db, fake):
+    from bot.outbound.wechat_token import FallbackSession, shared_session
+
+    _, engine = db
+    session = shared_session(engine, "redis://127.0.0.1:1/0")  # nothing listens
+    assert isinstance(session, FallbackSession)
+    tokens = {
+        wechat_client(APPID, SECRET, session, fake.base).access_token for _ in range(3)
+    }
+    assert len(tokens) == 1 and fake.fetches() == 1
+    stored = DatabaseSession(SharedTokens(engine)).get(f"{APPID}_access_token")
+    assert stored == tokens.pop()
