@@ -1,8 +1,9 @@
 """Clerks chatting with the bot, turn after turn, every turn's outcome on record.
 
 Each clerk is one conversation (a REST sender) that looks a customer up, asks her
-segment, asks for recommendations and starts again with another customer, waiting
-a think time (exponential) between turns. A turn's outcome is:
+segment, asks for recommendations and starts again with another customer (in the
+same conversation, or in a new one as the tablet's 下一位顾客 does), waiting a think
+time (exponential) between turns. A turn's outcome is:
 
 - `ok`: HTTP 200 and a reply that is not the service-error apology;
 - `polite`: HTTP 200 and the apology (`say_service_error`): the clerk is told to try
@@ -69,6 +70,9 @@ class Chatter:
     think: float
     seed: int = 7
     timeout: float = 60.0
+    # a new conversation for every customer, as the tablet's 下一位顾客 starts one;
+    # else one conversation per clerk for the whole run
+    per_customer: bool = False
     turns: list[Turn] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
@@ -94,6 +98,8 @@ class Chatter:
         step = 0
         await asyncio.sleep(rng.uniform(0, self.think))
         while self.now() < deadline:
+            if self.per_customer and step and step % len(SCRIPT) == 0:
+                sender = f"clerk-{uuid.uuid4().hex[:12]}"
             message = SCRIPT[step % len(SCRIPT)].format(phone=rng.choice(self.phones))
             await self._turn(web, sender, message)
             step += 1

@@ -9,12 +9,15 @@ servers behind HAProxy) on fresh PostgreSQL databases of the local server, with
 PostgreSQL and Redis reached through HAProxy "gates" that the fault part closes.
 Clerks chat as in bench/chatter.py (lookup, segment, recommend, again).
 
-- replicas: the same closed loop (`--saturation-users` clerks, no think time) on a
-  cluster of one replica of each server and on one of two: turns per second and
-  latency; the baseline is the single replica.
-- soak: `--soak-users` clerks with a 2 s think time for `--soak-minutes`: per minute
-  the turns, polite errors, lost turns, p50/p95, the resident memory of every
-  process and the rows of the tracker's event table.
+- replicas: the same closed loop (`--saturation-users` clerks, no think time, a new
+  conversation per customer) on a cluster of one replica of each server and on one
+  of two: turns per second, latency, and CPU per turn of each kind of process; the
+  baseline is the single replica.
+- soak: `--soak-users` clerks with a 2 s think time for `--soak-minutes`, a new
+  conversation per customer as the tablet starts one (`--soak-one-conversation`:
+  one per clerk for the whole run): per minute the turns, polite errors, lost turns,
+  p50/p95, the resident memory of every process, the rows of the tracker's event
+  table and PostgreSQL's open connections.
 - faults: 12 clerks with a 1 s think time; for each fault, 15 s of normal chat, the
   fault (PostgreSQL's gate closed for 20 s; Redis's gate closed for 20 s, with a
   console login every second; kill -9 of an action server; kill -9 of a Rasa
@@ -32,7 +35,6 @@ import argparse
 import asyncio
 import os
 import signal
-import statistics
 import time
 import uuid
 from collections.abc import Iterator
@@ -45,6 +47,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.chatter import Chatter, Turn, is_subsequence, senders
+from bench.load import demo_phones, quantiles
 from bot.config import PROJECT_ROOT
 from bot.db.create import drop_database, ensure_database
 from bot.db.engine import make_engine
@@ -123,26 +126,6 @@ def bench_cluster(
 
 def _via(url: str, port: int) -> str:
     return make_url(url).set(port=port).render_as_string(hide_password=False)
-
-
-def demo_phones(url: str) -> list[str]:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        found = conn.execute(
-            text("SELECT phone FROM customers WHERE phone IS NOT NULL ORDER BY id")
-        ).scalars()
-        phones = list(found)
-    engine.dispose()
-    return phones
-
-
-def quantiles(values: list[float]) -> tuple[float, float, float]:
-    """p50, p95, p99 (0 for no values)."""
-    if len(values) < 2:
-        value = values[0] if values else 0.0
-        return value, value, value
-    cuts = statistics.quantiles(values, n=100)
-    return statistics.median(values), cuts[94], cuts[98]
 
 
 def counts(turns: list[Turn]) -> dict[str, int]:
@@ -341,18 +324,56 @@ class Saturation:
     replicas: int
     turns: list[Turn]
     seconds: float
+    cpu: dict[str, float]  # CPU seconds used during the run, per kind of process
 
     def rate(self) -> float:
         return sum(t.outcome == "ok" for t in self.turns) / self.seconds
+
+    def cpu_ms_per_turn(self) -> dict[str, float]:
+        answered = max(1, sum(t.outcome == "ok" for t in self.turns))
+        return {kind: 1000 * used / answered for kind, used in self.cpu.items()}
+
+
+def cpu_by_kind(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each kind of server, their children
+    included, of PostgreSQL's processes, and of this process (the clerks)."""
+    import psutil
+
+    def used(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    found: dict[str, float] = {}
+    for server in cluster.servers:
+        try:
+            top = psutil.Process(server.process.pid)
+            tree = [top, *top.children(recursive=True)]
+            total = sum(used(p) for p in tree)
+        except psutil.Error:
+            total = 0.0
+        found[server.name] = found.get(server.name, 0.0) + total
+    found["postgresql"] = sum(
+        used(p)
+        for p in psutil.process_iter(["name"])
+        if (p.info["name"] or "").startswith("postgres")
+    )
+    found["clerks (this bench)"] = used(psutil.Process())
+    return found
 
 
 async def saturate(bench: Bench, replicas: int, users: int, seconds: float):
     warm = Chatter(bench.webhook, bench.phones, users, 0.0, seed=1)
     await warm.run(5)
-    chatter = Chatter(bench.webhook, bench.phones, users, 0.0, seed=2)
+    chatter = Chatter(
+        bench.webhook, bench.phones, users, 0.0, seed=2, per_customer=True
+    )
+    before = cpu_by_kind(bench.cluster)
     started = time.monotonic()
     turns = await chatter.run(seconds)
-    return Saturation(replicas, turns, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    after = cpu_by_kind(bench.cluster)
+    cpu = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+    return Saturation(replicas, turns, elapsed, cpu)
 
 
 def print_saturation(runs: list[Saturation], users: int) -> None:
@@ -369,6 +390,12 @@ def print_saturation(runs: list[Saturation], users: int) -> None:
             f"{run.rate():8.1f} {p50:7.0f} {p95:7.0f} {p99:7.0f} "
             f"{run.rate() / base.rate():6.2f}"
         )
+    print("CPU ms per answered turn, by process kind (2 cores = 2000 ms per second)")
+    kinds = list(runs[0].cpu)
+    print(f"{'replicas':>8} " + " ".join(f"{k[:19]:>19}" for k in kinds))
+    for run in runs:
+        per_turn = run.cpu_ms_per_turn()
+        print(f"{run.replicas:8} " + " ".join(f"{per_turn[k]:19.1f}" for k in kinds))
 
 
 @dataclass
@@ -398,8 +425,12 @@ def rss_by_process(cluster: Cluster) -> dict[str, float]:
     return found
 
 
-async def soak(bench: Bench, users: int, minutes: int) -> list[Minute]:
-    chatter = Chatter(bench.webhook, bench.phones, users, 2.0, seed=3)
+async def soak(
+    bench: Bench, users: int, minutes: int, per_customer: bool
+) -> list[Minute]:
+    chatter = Chatter(
+        bench.webhook, bench.phones, users, 2.0, seed=3, per_customer=per_customer
+    )
     task = asyncio.create_task(chatter.run(minutes * 60))
     samples = []
     for minute in range(1, minutes + 1):
@@ -415,8 +446,9 @@ async def soak(bench: Bench, users: int, minutes: int) -> list[Minute]:
     ]
 
 
-def print_soak(minutes: list[Minute], users: int) -> None:
-    print(f"\nsoak: {users} clerks, think time 2 s (baseline: the first minute)")
+def print_soak(minutes: list[Minute], users: int, per_customer: bool) -> None:
+    each = "a new conversation per customer" if per_customer else "one conversation"
+    print(f"\nsoak: {users} clerks, think time 2 s, {each} (baseline: minute 1)")
     names = list(minutes[0].rss)
     print(
         f"{'minute':>6} {'turns':>6} {'polite':>6} {'lost':>5} {'p50 ms':>7} "
@@ -474,7 +506,7 @@ def chart_faults(runs: list[FaultRun], path: Path) -> None:
     _save(fig, plt, path)
 
 
-def chart_soak(minutes: list[Minute], path: Path) -> None:
+def chart_soak(minutes: list[Minute], path: Path, per_customer: bool) -> None:
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     xs = [m.minute for m in minutes]
@@ -488,7 +520,8 @@ def chart_soak(minutes: list[Minute], path: Path) -> None:
     right.set_xlabel("分钟")
     right.set_ylabel("常驻内存（MiB）")
     right.legend(fontsize=7)
-    fig.suptitle("长时间负载：每分钟的耗时与各进程内存")
+    each = "每位顾客一个新对话" if per_customer else "每位店员一直用一个对话"
+    fig.suptitle(f"长时间负载（{each}）：每分钟的耗时与各进程内存")
     fig.tight_layout()
     _save(fig, plt, path)
 
@@ -534,6 +567,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--saturation-seconds", type=float, default=60.0)
     parser.add_argument("--soak-users", type=int, default=50)
     parser.add_argument("--soak-minutes", type=int, default=5)
+    parser.add_argument(
+        "--soak-one-conversation",
+        dest="soak_per_customer",
+        action="store_false",
+        help="each clerk keeps one conversation (default: one per customer)",
+    )
     return parser.parse_args()
 
 
@@ -557,9 +596,11 @@ def main() -> None:
         chart_saturation(runs, BENCH / "cluster-replicas.png")
     if "soak" in parts:
         with bench_cluster(logs / "soak", args.customers) as b:
-            minutes = asyncio.run(soak(b, args.soak_users, args.soak_minutes))
-        print_soak(minutes, args.soak_users)
-        chart_soak(minutes, BENCH / "cluster-soak.png")
+            minutes = asyncio.run(
+                soak(b, args.soak_users, args.soak_minutes, args.soak_per_customer)
+            )
+        print_soak(minutes, args.soak_users, args.soak_per_customer)
+        chart_soak(minutes, BENCH / "cluster-soak.png", args.soak_per_customer)
     if "faults" in parts:
         with bench_cluster(logs / "faults", args.customers) as b:
             fault_runs = []

@@ -133,6 +133,7 @@ def start_rasa_server(
     endpoints = log_path.with_suffix(".endpoints.yml")
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://{LOOPBACK}:{action_port}/webhook"\n'
+        "  enable_selective_domain: true\n"
         + (tracker_store_yaml(tracker_url) if tracker_url else "")
         + (lock_store_yaml(tracker_url) if tracker_url else ""),
         encoding="utf-8",
