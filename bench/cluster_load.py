@@ -260,6 +260,9 @@ async def fault_run(
     else:
         victim = (cluster.actions if fault == "action server" else cluster.rasa)[0]
         os.killpg(victim.process.pid, signal.SIGKILL)
+        # the kill has ended once the process is gone: until then (tens of ms for a
+        # Rasa server's gigabyte) its port may still take a connection and drop it
+        await asyncio.to_thread(victim.process.wait, 10)
     run.end = chatter.now()
     await asyncio.gather(*tasks)
     run.turns = chatter.turns
