@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import time
@@ -179,12 +180,10 @@ def check_tracker(tracker_url: str, turns: list[Turn]) -> TrackerCheck:
 
 
 def _user_text(data: str) -> str:
-    import json
-
     return json.loads(data).get("text", "")
 
 
-def tracker_rows(tracker_url: str) -> tuple[int, int]:
+def tracker_size(tracker_url: str) -> tuple[int, int]:
     """Rows of the tracker's event table, and the connections PostgreSQL has open
     to the bench's databases (this one's excluded)."""
     engine = make_engine(tracker_url)
@@ -348,12 +347,7 @@ def cpu_by_kind(cluster: Cluster) -> dict[str, float]:
 
     found: dict[str, float] = {}
     for server in cluster.servers:
-        try:
-            top = psutil.Process(server.process.pid)
-            tree = [top, *top.children(recursive=True)]
-            total = sum(used(p) for p in tree)
-        except psutil.Error:
-            total = 0.0
+        total = _over_tree(server, used)
         found[server.name] = found.get(server.name, 0.0) + total
     found["postgresql"] = sum(
         used(p)
@@ -412,20 +406,24 @@ class Minute:
 
 def rss_by_process(cluster: Cluster) -> dict[str, float]:
     """Resident memory (MiB) of every server, its child processes included."""
-    import psutil
-
     found: dict[str, float] = {}
     seen: dict[str, int] = {}
     for server in cluster.servers:
         seen[server.name] = seen.get(server.name, 0) + 1
         name = f"{server.name} {seen[server.name]}"
-        try:
-            top = psutil.Process(server.process.pid)
-            tree = [top, *top.children(recursive=True)]
-            found[name] = sum(p.memory_info().rss for p in tree) / 2**20
-        except psutil.Error:
-            found[name] = 0.0
+        found[name] = _over_tree(server, lambda p: p.memory_info().rss) / 2**20
     return found
+
+
+def _over_tree(server, measure) -> float:
+    """`measure` summed over the server's process and its children (0 once gone)."""
+    import psutil
+
+    try:
+        top = psutil.Process(server.process.pid)
+        return sum(measure(p) for p in [top, *top.children(recursive=True)])
+    except psutil.Error:
+        return 0.0
 
 
 async def soak(
@@ -439,7 +437,7 @@ async def soak(
     for minute in range(1, minutes + 1):
         await asyncio.sleep(max(0.0, minute * 60 - chatter.now()))
         rss = await asyncio.to_thread(rss_by_process, bench.cluster)
-        rows, connections = await asyncio.to_thread(tracker_rows, bench.tracker_url)
+        rows, connections = await asyncio.to_thread(tracker_size, bench.tracker_url)
         samples.append((minute, rss, rows, connections))
         print(f"soak minute {minute}/{minutes}: {len(chatter.turns)} turns", flush=True)
     turns = await task

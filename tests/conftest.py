@@ -10,7 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.config import PROJECT_ROOT
@@ -107,18 +106,16 @@ def skip_without_postgres() -> None:
 def fresh_pg_database(prefix: str = "salesbot_test") -> Iterator[str]:
     """A new PostgreSQL database's URL, dropped afterwards; skips when no server
     answers. A generator for fixtures of any scope."""
+    from bot.db.create import drop_database, ensure_database
+
     skip_without_postgres()
-    admin = make_engine(PG_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    autocommit = admin.execution_options(isolation_level="AUTOCOMMIT")
-    with autocommit.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    ensure_database(url)
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with autocommit.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(url)
 
 
 @pytest.fixture()

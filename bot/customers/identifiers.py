@@ -82,15 +82,12 @@ _MEMBER_IN_TEXT = re.compile(r"[MmＭｍ]\s?(?:[0-9０-９]\s?){8}")
 
 def names_a_customer(text: str) -> bool:
     """Whether `text` holds a valid mobile number or a member number."""
-    for found in _NUMBER_IN_TEXT.finditer(text):
+    found = [(normalise_phone, m) for m in _NUMBER_IN_TEXT.finditer(text)]
+    found += [(normalise_member_no, m) for m in _MEMBER_IN_TEXT.finditer(text)]
+    for normalise, match in found:
         try:
-            normalise_phone(found.group())
+            normalise(match.group())
             return True
         except IdentifierError:
             continue
-    return any(
-        MEMBER_NO.match(
-            _SEPARATORS.sub("", unicodedata.normalize("NFKC", m.group())).upper()
-        )
-        for m in _MEMBER_IN_TEXT.finditer(text)
-    )
+    return False

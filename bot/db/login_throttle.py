@@ -5,7 +5,6 @@ the database while Redis cannot be reached, so an outage never opens the door)."
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -15,9 +14,8 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from bot.db import tables as t
+from bot.db.redis_fallback import call_with_fallback
 from bot.timeutil import utcnow
-
-logger = logging.getLogger(__name__)
 
 
 class LoginThrottle(Protocol):
@@ -112,13 +110,9 @@ class FallbackThrottle:
         self._call("failed", bucket)
 
     def _call(self, name: str, bucket: str):
-        from redis.exceptions import RedisError
-
-        try:
-            return getattr(self._primary, name)(bucket)
-        except RedisError as error:
-            logger.warning("login throttle in the database: Redis failed (%s)", error)
-            return getattr(self._fallback, name)(bucket)
+        return call_with_fallback(
+            self._primary, self._fallback, name, bucket, what="login throttle"
+        )
 
 
 def login_throttle(engine: Engine, redis_url: str | None) -> LoginThrottle:

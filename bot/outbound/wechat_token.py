@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from wechatpy.session import SessionStorage
 
+from bot.db.redis_fallback import call_with_fallback
 from bot.db.wechat_store import SharedTokens
 from bot.timeutil import utcnow
 
@@ -114,13 +115,9 @@ class FallbackSession(SessionStorage):
         self._call("release", key, owner)
 
     def _call(self, name: str, *args):
-        from redis.exceptions import RedisError
-
-        try:
-            return getattr(self._primary, name)(*args)
-        except RedisError as error:
-            logger.warning("WeChat token in the database: Redis failed (%s)", error)
-            return getattr(self._fallback, name)(*args)
+        return call_with_fallback(
+            self._primary, self._fallback, name, *args, what="WeChat token"
+        )
 
 
 def shared_session(engine, redis_url: str | None) -> SessionStorage:

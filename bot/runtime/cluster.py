@@ -102,11 +102,15 @@ class Cluster:
         if down:
             raise ServerFailed(f"HAProxy still sees {', '.join(down)} down")
 
-    def down_at_balancer(self) -> list[str]:
-        """The backend servers HAProxy does not route to now."""
+    def statistics(self) -> list[dict[str, str]]:
+        """HAProxy's statistics now, a row per frontend, backend and server."""
         url = f"http://{LOOPBACK}:{self.fronts.stats}/stats;csv"
         with urllib.request.urlopen(url, timeout=5) as response:
-            return servers_down(response.read().decode("utf-8"))
+            return statistics_rows(response.read().decode("utf-8"))
+
+    def down_at_balancer(self) -> list[str]:
+        """The backend servers HAProxy does not route to now."""
+        return servers_down(self.statistics())
 
     def stopped(self) -> list[Server]:
         return [s for s in self.servers if s.process.poll() is not None]
@@ -116,10 +120,14 @@ class Cluster:
             server.stop()
 
 
-def servers_down(stats_csv: str) -> list[str]:
-    """`backend/server` of every server not UP in HAProxy's CSV statistics (one
+def statistics_rows(stats_csv: str) -> list[dict[str, str]]:
+    """HAProxy's CSV statistics (`/stats;csv`), a dict per row."""
+    return list(csv.DictReader(io.StringIO(stats_csv.lstrip("# "))))
+
+
+def servers_down(rows: list[dict[str, str]]) -> list[str]:
+    """`backend/server` of every server not UP in HAProxy's statistics (one
     without health checks, such as a gate, counts as up: "no check")."""
-    rows = csv.DictReader(io.StringIO(stats_csv.lstrip("# ")))
     return [
         f"{row['pxname']}/{row['svname']}"
         for row in rows

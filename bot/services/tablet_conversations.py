@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 
 from bot.conversations.tablet import TabletBound, starts_over
+from bot.customers.identifiers import names_a_customer
 from bot.db.staff_store import StaffStore
 from bot.db.summary_store import SummaryStore
 from bot.db.uow import UnitOfWork
@@ -27,7 +28,9 @@ class TabletConversations:
 
     def for_message(self, session: StaffSession, message: str) -> StaffSession:
         """`session` itself, or the session moved on to a new conversation when
-        `message` starts one."""
+        `message` starts one. Most messages name nobody: they read nothing."""
+        if not names_a_customer(message):
+            return session
         with UnitOfWork(self._engine) as uow:
             summary = SummaryStore(uow.connection).get(session.sender_id)
             if summary is None:

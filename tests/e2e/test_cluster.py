@@ -6,8 +6,6 @@ by the other one with the conversation's context read from the shared tracker.""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import signal
 import uuid
@@ -57,13 +55,9 @@ def cluster(tmp_path_factory) -> Iterator:
 
 def served(cluster) -> dict[str, int]:
     """Requests each Rasa server got, from HAProxy's statistics."""
-    page = requests.get(
-        f"http://127.0.0.1:{cluster.fronts.stats}/stats;csv", timeout=10
-    ).text
-    rows = csv.DictReader(io.StringIO(page.lstrip("# ")))
     return {
         r["svname"]: int(r["stot"] or 0)
-        for r in rows
+        for r in cluster.statistics()
         if r["pxname"] == "rasa" and r["svname"].startswith("rasa")
     }
 

@@ -16,6 +16,7 @@ from bot.runtime.cluster import (
     check_config,
     haproxy_config,
     servers_down,
+    statistics_rows,
 )
 from bot.runtime.servers import LOOPBACK, free_port
 
@@ -69,7 +70,7 @@ def test_the_balancer_reports_which_servers_it_does_not_route_to(tmp_path):
                     page = answer.read().decode("utf-8")
             except OSError:
                 page = ""
-            down = servers_down(page) if page else []
+            down = servers_down(statistics_rows(page)) if page else []
             if down == ["rasa/rasa2"]:
                 break
             time.sleep(0.5)
