@@ -7,8 +7,14 @@ var/bench/moodbot). It is served by the same Rasa, with no action server and no
 database. salesbot is served as `salesbot run` serves it (action server, Rasa server
 with the SQL tracker store) on a demo database of 2,000 customers.
 
+A second salesbot Rasa server (with its own action server and tracker database) runs
+with SALESBOT_TRACKER_CACHE=0: it reads every turn's tracker from the database, as
+Rasa's SQL tracker store does, so the lookup there measures what keeping trackers
+between turns saves (bot/runtime/tracker_cache.py).
+
 Phases are interleaved: each round runs moodbot's greeting, then salesbot's greeting,
-lookup, segment and recommend, one after the other. Each phase runs `--users`
+lookup, lookup on the server that reads every turn, segment and recommend, one after
+the other. Each phase runs `--users`
 conversations at once, each a new sender waiting `--think` seconds (exponential)
 between turns. The turns of segment and recommend come after an untimed lookup, so
 there is a customer in context.
@@ -46,11 +52,13 @@ from bot.runtime.servers import (
 BENCH = PROJECT_ROOT / "var" / "bench"
 MODEL = PROJECT_ROOT / "models" / "salesbot.tar.gz"
 MOODBOT = BENCH / "moodbot"
-KINDS = ("moodbot greeting", "greeting", "lookup", "segment", "recommend")
+UNCACHED = "lookup, no tracker cache"
+KINDS = ("moodbot greeting", "greeting", "lookup", UNCACHED, "segment", "recommend")
 LABELS = {
     "moodbot greeting": "基准：moodbot 问候",
     "greeting": "问候",
     "lookup": "查顾客",
+    UNCACHED: "查顾客（每轮读库）",
     "segment": "客户分类",
     "recommend": "推荐",
 }
@@ -73,34 +81,46 @@ def main() -> None:
     phones = demo_phones(database)
     logs = BENCH / "load-logs"
     env = {"DATABASE_URL": database, "SALESBOT_CONSOLE_SECRET": "load"}
-    tracker = f"sqlite:///{BENCH / 'load-tracker.db'}"
-    action_port, rasa_port, mood_port = free_port(), free_port(), free_port()
-    servers = [
-        start_action_server(action_port, env, logs / "actions.log", PROJECT_ROOT),
-        start_rasa_server(
-            MODEL,
-            rasa_port,
-            action_port,
-            env,
-            logs / "rasa.log",
-            PROJECT_ROOT,
-            tracker_url=tracker,
-        ),
-        start_moodbot(rasa, moodbot_model, mood_port, logs / "moodbot.log"),
-    ]
+    mood_port = free_port()
+    servers = [start_moodbot(rasa, moodbot_model, mood_port, logs / "moodbot.log")]
+    urls = {"moodbot": f"http://127.0.0.1:{mood_port}/webhooks/rest/webhook"}
+    for name, cache in (("salesbot", "256"), ("uncached", "0")):
+        started, urls[name] = start_salesbot(
+            name, {**env, "SALESBOT_TRACKER_CACHE": cache}, logs
+        )
+        servers += started
     try:
         for server in servers:
             server.wait_healthy(300)
-        urls = {
-            "salesbot": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-            "moodbot": f"http://127.0.0.1:{mood_port}/webhooks/rest/webhook",
-        }
         phases = asyncio.run(run_rounds(urls, phones, args))
     finally:
         for server in servers:
             server.stop()
     report(phases, args)
     chart(phases, BENCH / "load.png", args)
+
+
+def start_salesbot(name: str, env: dict, logs: Path) -> tuple[list[Server], str]:
+    """An action server and a Rasa server on a fresh SQLite tracker; the REST URL."""
+    tracker = BENCH / f"load-tracker-{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tracker}{suffix}").unlink(missing_ok=True)
+    action_port, rasa_port = free_port(), free_port()
+    servers = [
+        start_action_server(
+            action_port, env, logs / f"actions-{name}.log", PROJECT_ROOT
+        ),
+        start_rasa_server(
+            MODEL,
+            rasa_port,
+            action_port,
+            env,
+            logs / f"rasa-{name}.log",
+            PROJECT_ROOT,
+            tracker_url=f"sqlite:///{tracker}",
+        ),
+    ]
+    return servers, f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
 
 
 def parse_args() -> argparse.Namespace:
@@ -167,9 +187,15 @@ async def run_rounds(urls: dict[str, str], phones: list[str], args) -> dict:
     for round_number in range(1, args.rounds + 1):
         for kind in KINDS:
             print(f"round {round_number}/{args.rounds}: {kind} ...", flush=True)
-            url = urls["moodbot" if kind.startswith("moodbot") else "salesbot"]
+            url = urls[server_of(kind)]
             await run_phase(url, phases[kind], phones, rng, args)
     return phases
+
+
+def server_of(kind: str) -> str:
+    if kind.startswith("moodbot"):
+        return "moodbot"
+    return "uncached" if kind == UNCACHED else "salesbot"
 
 
 async def run_phase(url: str, phase: Phase, phones: list[str], rng, args) -> Phase:
@@ -189,7 +215,8 @@ async def run_phase(url: str, phase: Phase, phones: list[str], rng, args) -> Pha
 
 async def conversation(client, url, phase: Phase, phones, rng, args) -> None:
     kind = phase.kind
-    sender = f"load-{kind.split()[0]}-{rng.getrandbits(48):012x}"
+    name = kind.replace(",", "").replace(" ", "-")
+    sender = f"load-{name}-{rng.getrandbits(48):012x}"
     phase.senders.append(sender)
     if kind in ("segment", "recommend"):
         await turn(client, url, sender, f"查{rng.choice(phones)}", None)
@@ -200,6 +227,7 @@ async def conversation(client, url, phase: Phase, phones, rng, args) -> None:
             "moodbot greeting": "hello",
             "greeting": "你好",
             "lookup": f"查{rng.choice(phones)}",
+            UNCACHED: f"查{rng.choice(phones)}",
             "segment": "她是什么类型的客户",
             "recommend": "给她推荐点东西",
         }[kind]
@@ -236,16 +264,21 @@ def report(phases: dict, args) -> None:
         f"\n{args.users} conversations at once, think time {args.think:.1f} s, "
         f"{args.rounds} rounds of {args.seconds:.0f} s per kind (baseline: moodbot)"
     )
-    header = f"{'kind':18} {'turns':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8}"
+    header = f"{'kind':24} {'turns':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8}"
     print(header + f" {'p99 ms':>8} {'turns/s':>8} {'p50 x':>6} {'p95 x':>6}")
     for kind, phase in phases.items():
         p50, p95, p99 = quantiles(phase.latencies)
         rate = len(phase.latencies) / phase.seconds if phase.seconds else 0.0
         print(
-            f"{kind:18} {len(phase.latencies):6} {phase.errors:6} {p50:8.0f} "
+            f"{kind:24} {len(phase.latencies):6} {phase.errors:6} {p50:8.0f} "
             f"{p95:8.0f} {p99:8.0f} {rate:8.1f} {p50 / base[0]:6.2f} "
             f"{p95 / base[1]:6.2f}"
         )
+    kept, read = (quantiles(phases[k].latencies) for k in ("lookup", UNCACHED))
+    print(
+        f"lookup with trackers kept between turns: p50 {kept[0] / read[0]:.2f}x, "
+        f"p95 {kept[1] / read[1]:.2f}x the server that reads every turn"
+    )
 
 
 def chart(phases: dict, path: Path, args) -> None:
@@ -260,7 +293,7 @@ def chart(phases: dict, path: Path, args) -> None:
     kinds = list(phases)
     p50 = [quantiles(phases[k].latencies)[0] for k in kinds]
     p95 = [quantiles(phases[k].latencies)[1] for k in kinds]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     positions = range(len(kinds))
     ax.bar([p - 0.2 for p in positions], p50, width=0.4, label="中位数 p50")
     ax.bar([p + 0.2 for p in positions], p95, width=0.4, label="p95")

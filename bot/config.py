@@ -90,3 +90,13 @@ def cluster_urls() -> tuple[str, str]:
             "SALESBOT_CLUSTER_TRACKER_URL", f"{server}/salesbot_cluster_tracker"
         ),
     )
+
+
+def tracker_cache_size() -> int:
+    """`SALESBOT_TRACKER_CACHE`: how many conversations a Rasa server keeps its
+    trackers of between turns (bot/runtime/tracker_cache.py); 0 reads every turn's
+    tracker from the database, as Rasa does."""
+    value = os.environ.get("SALESBOT_TRACKER_CACHE", "256")
+    if not value.strip().isdigit():
+        raise ValueError(f"SALESBOT_TRACKER_CACHE must be a number, not {value!r}")
+    return int(value)

@@ -5,6 +5,7 @@ summary current as turns are saved, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 import yaml
@@ -138,3 +139,152 @@ def _summary(app: str, sender: str):
             {"s": sender},
         ).one()
     return (*row[:4], bool(row[4]), *row[5:])
+
+
+def _turn(tracker, text_: str) -> None:
+    for event in (
+        said(text_, "greet", 0.9),
+        ActionExecuted("utter_greet"),
+        BotUttered("您好"),
+        ActionExecuted("action_listen"),
+    ):
+        tracker.update(event)
+
+
+async def _first_turn(store, sender: str, text_: str):
+    tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ):
+        tracker.update(event)
+    _turn(tracker, text_)
+    await store.save(tracker)
+    return tracker
+
+
+def _stored_texts(tracker_url: str, sender: str) -> list[str]:
+    """The user messages of the conversation as stored, in order (SQL of its own)."""
+    with make_engine(tracker_url).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                "ORDER BY id"
+            ),
+            {"s": sender},
+        ).scalars()
+        return [json.loads(data)["text"] for data in rows]
+
+
+def _texts(tracker) -> list[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+def test_the_next_turn_gets_the_tracker_the_last_one_saved(urls, monkeypatch):
+    _, tracker_url = urls
+    store = _store(tracker_url)
+    monkeypatch.setenv("SALESBOT_TRACKER_CACHE", "0")
+    reader = _store(tracker_url)  # reads every turn, as Rasa does
+    sender = "cache-hit"
+
+    async def talk():
+        first = await _first_turn(store, sender, "一")
+        second = await store.retrieve(sender)
+        assert second is first
+        _turn(second, "二")
+        await store.save(second)
+        third = await store.retrieve(sender)
+        assert third is first
+        return third, await reader.retrieve(sender), await reader.retrieve(sender)
+
+    kept, read, read_again = asyncio.run(talk())
+    assert read is not read_again  # without the cache every turn reads
+    assert _stored_texts(tracker_url, sender) == ["一", "二"]  # none twice
+    # what was kept is what reading gives, but the first turn's action_session_start
+    assert [e.as_dict() for e in list(kept.events)[1:]] == [
+        e.as_dict() for e in read.events
+    ]
+
+
+def test_a_turn_another_server_took_is_read_from_the_database(urls):
+    _, tracker_url = urls
+    one, other = _store(tracker_url), _store(tracker_url)
+    sender = "cache-two-servers"
+
+    async def talk():
+        await _first_turn(one, sender, "一")
+        elsewhere = await other.retrieve(sender)
+        _turn(elsewhere, "二")
+        await other.save(elsewhere)
+        back = await one.retrieve(sender)
+        assert _texts(back) == ["一", "二"]
+        _turn(back, "三")
+        await one.save(back)
+        assert _texts(await other.retrieve(sender)) == ["一", "二", "三"]
+
+    asyncio.run(talk())
+    assert _stored_texts(tracker_url, sender) == ["一", "二", "三"]
+
+
+def test_a_turn_that_was_not_saved_leaves_nothing_behind(urls):
+    _, tracker_url = urls
+    store = _store(tracker_url)
+    sender = "cache-failed-turn"
+
+    async def talk():
+        await _first_turn(store, sender, "一")
+        failed = await store.retrieve(sender)
+        _turn(failed, "丢了")  # the turn fails before its save
+        again = await store.retrieve(sender)
+        assert again is not failed and _texts(again) == ["一"]
+        _turn(again, "二")
+        await store.save(again)
+
+    asyncio.run(talk())
+    assert _stored_texts(tracker_url, sender) == ["一", "二"]
+
+
+def test_an_erased_conversation_is_not_handed_back(urls):
+    _, tracker_url = urls
+    store = _store(tracker_url)
+    sender = "cache-erased"
+
+    asyncio.run(_first_turn(store, sender, "一"))
+    with make_engine(tracker_url).begin() as conn:  # as `salesbot forget` does
+        conn.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+    assert asyncio.run(store.retrieve(sender)) is None
+
+
+def test_a_new_session_is_read_afresh_as_rasa_reads_it(urls):
+    _, tracker_url = urls
+    store = _store(tracker_url)
+    sender = "cache-new-session"
+
+    async def talk():
+        old = await _first_turn(store, sender, "一")
+        same = await store.retrieve(sender)
+        for event in (
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+        ):
+            same.update(event)
+        _turn(same, "二")
+        await store.save(same)
+        return old, await store.retrieve(sender)
+
+    old, new = asyncio.run(talk())
+    assert new is not old
+    assert isinstance(new.events[0], SessionStarted) and _texts(new) == ["二"]
+    assert _stored_texts(tracker_url, sender) == ["一", "二"]
+
+
+def test_a_sqlite_tracker_store_writes_ahead(tmp_path, monkeypatch, knowledge):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    upgrade(f"sqlite:///{tmp_path / 'app.db'}")
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = _store(tracker_url)
+    asyncio.run(_first_turn(store, "wal", "一"))
+    with make_engine(tracker_url).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
