@@ -7,6 +7,9 @@ while the database shows nothing written since (bot/runtime/tracker_cache.py).
 
 Configured in the endpoints that `bot.runtime.servers` writes:
 `type: bot.runtime.tracker_store.SummarizingTrackerStore`.
+
+`save` writes rows as Rasa 3.6.21's own save does; on a Rasa upgrade compare the two
+(`tests/unit/runtime/test_rasa_patches.py` fails on any other version).
 """
 
 from __future__ import annotations
