@@ -14,14 +14,13 @@ between turns saves (bot/runtime/tracker_cache.py).
 
 Phases are interleaved: each round runs moodbot's greeting, then salesbot's greeting,
 lookup, lookup on the server that reads every turn, segment and recommend, one after
-the other. Each phase runs `--users`
-conversations at once, each a new sender waiting `--think` seconds (exponential)
-between turns. The turns of segment and recommend come after an untimed lookup, so
-there is a customer in context.
+the other. Each phase runs `--users` conversations at once, each a new sender
+waiting `--think` seconds (exponential) between turns. The turns of segment and
+recommend come after an untimed lookup, so there is a customer in context.
 
 Printed per kind: turns, errors (not 200 or an empty reply), p50/p95/p99 and turns
-per second, and p50/p95 as a ratio to moodbot's. The chart goes to
-var/bench/load.png.
+per second, and p50/p95 as a ratio to moodbot's; then the lookup's against the
+server that reads every turn. The chart goes to var/bench/load.png.
 """
 
 from __future__ import annotations
