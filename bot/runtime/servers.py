@@ -162,10 +162,20 @@ def start_rasa_server(
 
 @contextmanager
 def serving(model: Path, env: dict[str, str], logs: Path, cwd: Path) -> Iterator[int]:
-    """Both servers on free loopback ports, healthy; yields the Rasa server's port."""
+    """Both servers on free loopback ports, healthy, conversations in a SQLite
+    tracker store under `logs` as `salesbot run` keeps them; yields the Rasa
+    server's port."""
     action_port, rasa_port = free_port(), free_port()
     actions = start_action_server(action_port, env, logs / "actions.log", cwd)
-    rasa = start_rasa_server(model, rasa_port, action_port, env, logs / "rasa.log", cwd)
+    rasa = start_rasa_server(
+        model,
+        rasa_port,
+        action_port,
+        env,
+        logs / "rasa.log",
+        cwd,
+        tracker_url=f"sqlite:///{logs / 'tracker.db'}",
+    )
     try:
         actions.wait_healthy(180)
         rasa.wait_healthy(300)
