@@ -3,9 +3,11 @@ when, and what a save may take as already stored."""
 
 from __future__ import annotations
 
+import pytest
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import config
 from bot.runtime.tracker_cache import Kept, TrackerCache, worth_keeping
 
 
@@ -108,3 +110,14 @@ def test_only_a_tracker_that_reading_would_give_is_worth_keeping():
     cache = TrackerCache(8)
     cache.keep(kept(restarted))
     assert cache.take("s1") is None
+
+
+def test_the_cache_size_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("SALESBOT_TRACKER_CACHE", raising=False)
+    assert config.tracker_cache_size() == 256
+    monkeypatch.setenv("SALESBOT_TRACKER_CACHE", "0")
+    assert config.tracker_cache_size() == 0
+    for wrong in ("-1", "many", "1.5", ""):
+        monkeypatch.setenv("SALESBOT_TRACKER_CACHE", wrong)
+        with pytest.raises(ValueError, match="SALESBOT_TRACKER_CACHE must be a number"):
+            config.tracker_cache_size()
