@@ -2,7 +2,7 @@
 
 Rasa's SQL tracker store reads a conversation's whole session and rebuilds its
 tracker event by event on every turn, then counts the stored events again to find
-which ones are new. At 20 turns that was a third of the Rasa server's CPU in a
+which ones are new. At 15 turns that was a third of the Rasa server's CPU in a
 lookup turn, growing with every turn (issue #17). A tracker this server saved is
 kept here and handed back on the conversation's next turn, when one cheap query
 (the conversation's row count and newest row id) shows that nothing was written
