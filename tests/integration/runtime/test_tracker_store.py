@@ -201,6 +201,10 @@ def test_the_next_turn_gets_the_tracker_the_last_one_saved(urls, monkeypatch):
     kept, read, read_again = asyncio.run(talk())
     assert read is not read_again  # without the cache every turn reads
     assert _stored_texts(tracker_url, sender) == ["一", "二"]  # none twice
+    _turn(read_again, "三")
+    asyncio.run(reader.save(read_again))  # saved as Rasa saves, by count
+    assert _stored_texts(tracker_url, sender) == ["一", "二", "三"]
+    assert len(reader.cache) == 0
     # what was kept is what reading gives, but the first turn's action_session_start
     assert [e.as_dict() for e in list(kept.events)[1:]] == [
         e.as_dict() for e in read.events
